@@ -1,0 +1,113 @@
+// swift-tools-version:6.0
+// RentGuard — building-safety gateway daemon for dense rental blocks.
+import PackageDescription
+
+let package = Package(
+    name: "rentguard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rentguardd", targets: ["rentguardd"]),
+        .executable(name: "rentguard-sim", targets: ["rentguard-sim"]),
+        .library(name: "RentGuardCore", targets: ["RentGuardCore"]),
+        .library(name: "RentGuardTesting", targets: ["RentGuardTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // The functional core: protocol model, decoding, configuration model and detection.
+        // Swift standard library only: no I/O, no clocks, no global state.
+        .target(name: "RentGuardCore"),
+
+        // Adapters at the edges.
+        .target(
+            name: "RentGuardConfig",
+            dependencies: ["RentGuardCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "RentGuardMQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RentGuardStore",
+            dependencies: ["CSQLite", "RentGuardCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RentGuardForwarding",
+            dependencies: [
+                "RentGuardCore", "RentGuardStore", "RentGuardMQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "RentGuardDaemon",
+            dependencies: [
+                "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "rentguardd",
+            dependencies: [
+                "RentGuardDaemon", "RentGuardConfig", "RentGuardCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The simulator: a building's sensor traffic from physical models.
+        .target(
+            name: "RentGuardSimulator",
+            dependencies: ["RentGuardCore", "RentGuardConfig", "RentGuardMQTT"],
+            path: "simulator/Sources/RentGuardSimulator"
+        ),
+        .executableTarget(
+            name: "rentguard-sim",
+            dependencies: [
+                "RentGuardSimulator", "RentGuardCore", "RentGuardConfig", "RentGuardMQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "simulator/Sources/rentguard-sim"
+        ),
+
+        // Test support: a real mosquitto on a free loopback port, the daemon as a child process.
+        .target(
+            name: "RentGuardTesting",
+            dependencies: ["RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        .testTarget(name: "RentGuardCoreTests", dependencies: ["RentGuardCore"]),
+        .testTarget(name: "RentGuardConfigTests", dependencies: ["RentGuardConfig", "RentGuardCore"]),
+        .testTarget(name: "RentGuardStoreTests", dependencies: ["RentGuardStore", "RentGuardCore"]),
+        .testTarget(
+            name: "RentGuardSimulatorTests",
+            dependencies: ["RentGuardSimulator", "RentGuardCore", "RentGuardConfig"],
+            path: "simulator/Tests/RentGuardSimulatorTests"
+        ),
+        .testTarget(
+            name: "RentGuardIntegrationTests",
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore"]
+        ),
+    ]
+)

@@ -1,0 +1,266 @@
+/// Decodes and validates protocol v1 device messages (§1) into `Reading`s.
+///
+/// Pure: the caller passes the receive time. Every failure is a `Rejection` with a reason
+/// that has its own counter, and a detail that names the field.
+public struct ProtocolDecoder: Sendable {
+    public struct Options: Sendable, Equatable {
+        public var building: String
+        public var topicPrefix: String
+        public var maxPayloadBytes: Int
+        /// A device timestamp more than this ahead of the receive time is rejected.
+        /// `nil` turns the check off (replaying a recorded trace on event time).
+        public var futureToleranceMs: Int64?
+
+        public init(building: String, topicPrefix: String = "rg", maxPayloadBytes: Int = 16 * 1024, futureToleranceMs: Int64? = 300_000) {
+            self.building = building
+            self.topicPrefix = topicPrefix
+            self.maxPayloadBytes = maxPayloadBytes
+            self.futureToleranceMs = futureToleranceMs
+        }
+    }
+
+    public var options: Options
+    /// Registered devices: id → kind.
+    public var registry: [String: DeviceKind]
+
+    public init(options: Options, registry: [String: DeviceKind]) {
+        self.options = options
+        self.registry = registry
+    }
+
+    public init(config: BuildingConfig, futureCheck: Bool = true) {
+        self.options = Options(
+            building: config.gateway.building, topicPrefix: config.ingest.topicPrefix,
+            maxPayloadBytes: config.ingest.maxPayloadBytes,
+            futureToleranceMs: futureCheck ? Int64(config.ingest.futureToleranceSeconds * 1000) : nil)
+        var r: [String: DeviceKind] = [:]
+        for d in config.devices { r[d.id] = d.kind }
+        self.registry = r
+    }
+
+    public func decode(topic: String, payload: [UInt8], receivedAt: Int64) -> Result<Reading, Rejection> {
+        let parsedTopic: DeviceTopic
+        switch DeviceTopic.parse(topic, prefix: options.topicPrefix) {
+        case let .success(t): parsedTopic = t
+        case let .failure(r): return .failure(r)
+        }
+        let device = parsedTopic.device
+        guard parsedTopic.building == options.building else {
+            return .failure(Rejection(.badTopic, "message for building '\(parsedTopic.building)', this gateway serves '\(options.building)'", device: device))
+        }
+        guard let kind = registry[device] else {
+            return .failure(Rejection(.unknownDevice, "device '\(device)' is not in the device registry", device: device))
+        }
+        guard payload.count <= options.maxPayloadBytes else {
+            return .failure(Rejection(.payloadTooLarge, "payload of \(payload.count) bytes exceeds the limit of \(options.maxPayloadBytes)", device: device))
+        }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(payload)
+        } catch {
+            return .failure(Rejection(.malformedJSON, "payload is not JSON: \(error)", device: device))
+        }
+        guard case let .object(members) = json else {
+            return .failure(Rejection(.notAnObject, "payload is a JSON \(json.typeName), not an object", device: device))
+        }
+        let fields = Fields(members: members, device: device)
+        do {
+            let ts = try timestamp(fields, receivedAt: receivedAt)
+            let observation: Reading.Observation
+            switch parsedTopic.channel {
+            case .telemetry: observation = .telemetry(try Self.telemetry(kind: kind, fields))
+            case .event: observation = .event(try Self.event(kind: kind, fields))
+            case .status:
+                guard let online = try fields.bool("online") else {
+                    throw Rejection(.missingField, "status payload has no 'online'", device: device)
+                }
+                observation = .status(online: online)
+            case .cmd:
+                throw Rejection(.badTopic, "cmd topics are gateway → device only", device: device)
+            }
+            return .success(Reading(device: device, ts: ts.value, timestampFromDevice: ts.fromDevice, observation: observation))
+        } catch let r as Rejection {
+            return .failure(r)
+        } catch {
+            return .failure(Rejection(.malformedJSON, "\(error)", device: device))
+        }
+    }
+
+    private func timestamp(_ f: Fields, receivedAt: Int64) throws -> (value: Int64, fromDevice: Bool) {
+        guard let v = f.value("ts") else { return (receivedAt, false) }
+        guard case let .number(n) = v else {
+            throw Rejection(.wrongType, "'ts' must be an integer (Unix ms), got a \(v.typeName)", device: f.device)
+        }
+        guard n == n.rounded(), abs(n) < 9.0e15 else {
+            throw Rejection(.wrongType, "'ts' must be an integer number of milliseconds, got \(n)", device: f.device)
+        }
+        let ts = Int64(n)
+        guard ts >= FieldLimits.minTimestampMs else {
+            throw Rejection(.implausibleTimestamp, "'ts' \(ts) is before 2001: the device clock is not set (or sent seconds, not ms)", device: f.device)
+        }
+        if let tol = options.futureToleranceMs, ts > receivedAt + tol {
+            throw Rejection(.futureTimestamp, "'ts' is \((ts - receivedAt) / 1000) s ahead of the gateway clock (limit \(tol / 1000) s)", device: f.device)
+        }
+        return (ts, true)
+    }
+
+    static func telemetry(kind: DeviceKind, _ f: Fields) throws -> Telemetry {
+        switch kind {
+        case .smokeDetector:
+            let t = SmokeTelemetry(
+                obscurationPctPerM: try f.number("smoke_obscuration_pct_per_m", FieldLimits.obscurationPctPerM),
+                temperatureC: try f.number("temperature_c", FieldLimits.temperatureC),
+                coPpm: try f.number("co_ppm", FieldLimits.coPpm),
+                batteryPct: try f.number("battery_pct", FieldLimits.batteryPct),
+                alarm: try f.bool("alarm"))
+            guard t.obscurationPctPerM != nil || t.temperatureC != nil || t.coPpm != nil || t.alarm != nil || t.batteryPct != nil else {
+                throw Rejection(.missingField, "smoke_detector telemetry has none of smoke_obscuration_pct_per_m, temperature_c, co_ppm, battery_pct, alarm", device: f.device)
+            }
+            return .smoke(t)
+        case .charger:
+            guard let portsValue = f.value("ports") else {
+                throw Rejection(.missingField, "charger telemetry has no 'ports'", device: f.device)
+            }
+            guard case let .array(items) = portsValue else {
+                throw Rejection(.wrongType, "'ports' must be an array, got a \(portsValue.typeName)", device: f.device)
+            }
+            guard items.count <= FieldLimits.maxPorts else {
+                throw Rejection(.outOfRange, "'ports' has \(items.count) entries (limit \(FieldLimits.maxPorts))", device: f.device)
+            }
+            var ports: [ChargerPortReading] = []
+            ports.reserveCapacity(items.count)
+            var seen = Set<Int>()
+            for (i, item) in items.enumerated() {
+                guard case let .object(m) = item else {
+                    throw Rejection(.wrongType, "ports[\(i)] must be an object, got a \(item.typeName)", device: f.device)
+                }
+                let p = Fields(members: m, device: f.device, path: "ports[\(i)].")
+                guard let port = try p.integer("port", FieldLimits.portNumber) else {
+                    throw Rejection(.missingField, "ports[\(i)] has no 'port'", device: f.device)
+                }
+                guard seen.insert(port).inserted else {
+                    throw Rejection(.outOfRange, "ports[\(i)]: port \(port) appears twice", device: f.device)
+                }
+                guard let stateString = try p.string("state") else {
+                    throw Rejection(.missingField, "ports[\(i)] has no 'state'", device: f.device)
+                }
+                guard let state = PortState(rawValue: stateString) else {
+                    throw Rejection(.outOfRange, "ports[\(i)].state '\(stateString.prefix(40))' is not idle, charging, full or fault", device: f.device)
+                }
+                ports.append(ChargerPortReading(
+                    port: port, state: state,
+                    voltageV: try p.number("voltage_v", FieldLimits.portVoltageV),
+                    currentA: try p.number("current_a", FieldLimits.portCurrentA),
+                    powerW: try p.number("power_w", FieldLimits.portPowerW),
+                    temperatureC: try p.number("temperature_c", FieldLimits.temperatureC),
+                    energyWh: try p.number("energy_wh", FieldLimits.portEnergyWh)))
+            }
+            return .charger(ChargerTelemetry(ports: ports, ambientC: try f.number("ambient_c", FieldLimits.temperatureC)))
+        case .powerMeter:
+            let t = PowerTelemetry(
+                powerW: try f.number("power_w", FieldLimits.meterPowerW),
+                voltageV: try f.number("voltage_v", FieldLimits.meterVoltageV),
+                currentA: try f.number("current_a", FieldLimits.meterCurrentA),
+                energyKWh: try f.number("energy_kwh", FieldLimits.meterEnergyKWh),
+                residualCurrentMA: try f.number("residual_current_ma", FieldLimits.residualCurrentMA))
+            guard t.powerW != nil || t.currentA != nil || t.energyKWh != nil || t.residualCurrentMA != nil else {
+                throw Rejection(.missingField, "power_meter telemetry has none of power_w, current_a, energy_kwh, residual_current_ma", device: f.device)
+            }
+            return .power(t)
+        case .waterMeter:
+            let t = WaterTelemetry(
+                volumeL: try f.number("volume_l", FieldLimits.waterVolumeL),
+                flowLPerMin: try f.number("flow_l_per_min", FieldLimits.waterFlowLPerMin))
+            guard t.volumeL != nil || t.flowLPerMin != nil else {
+                throw Rejection(.missingField, "water_meter telemetry has neither volume_l nor flow_l_per_min", device: f.device)
+            }
+            return .water(t)
+        case .gasMeter:
+            let t = GasTelemetry(
+                volumeM3: try f.number("volume_m3", FieldLimits.gasVolumeM3),
+                flowM3PerH: try f.number("flow_m3_per_h", FieldLimits.gasFlowM3PerH))
+            guard t.volumeM3 != nil || t.flowM3PerH != nil else {
+                throw Rejection(.missingField, "gas_meter telemetry has neither volume_m3 nor flow_m3_per_h", device: f.device)
+            }
+            return .gas(t)
+        }
+    }
+
+    static func event(kind: DeviceKind, _ f: Fields) throws -> DeviceEvent {
+        guard let name = try f.string("event") else {
+            throw Rejection(.missingField, "event payload has no 'event'", device: f.device)
+        }
+        guard let n = DeviceEvent.Name(rawValue: name) else {
+            throw Rejection(.unknownEvent, "event '\(name.prefix(40))' is not one of \(DeviceEvent.Name.allCases.map(\.rawValue).joined(separator: ", "))", device: f.device)
+        }
+        let port = try f.integer("port", FieldLimits.portNumber)
+        if kind == .charger, n == .sessionStart || n == .sessionEnd, port == nil {
+            throw Rejection(.missingField, "charger event '\(name)' has no 'port'", device: f.device)
+        }
+        var detail = try f.string("detail")
+        if let d = detail, d.utf8.count > FieldLimits.maxDetailLength { detail = String(d.prefix(FieldLimits.maxDetailLength)) }
+        return DeviceEvent(name: n, port: port, detail: detail)
+    }
+}
+
+/// Typed access to a payload's members, throwing a `Rejection` that names the field.
+struct Fields {
+    let members: [(String, JSONValue)]
+    let device: String
+    var path: String = ""
+
+    func value(_ key: String) -> JSONValue? {
+        for (k, v) in members where k == key { return v }
+        return nil
+    }
+
+    func number(_ key: String, _ range: ClosedRange<Double>) throws -> Double? {
+        guard let v = value(key) else { return nil }
+        switch v {
+        case .null: return nil
+        case let .number(n):
+            guard range.contains(n) else {
+                throw Rejection(.outOfRange, "'\(path)\(key)' = \(n) is outside \(range.lowerBound)...\(range.upperBound)", device: device)
+            }
+            return n
+        default:
+            throw Rejection(.wrongType, "'\(path)\(key)' must be a number, got a \(v.typeName)", device: device)
+        }
+    }
+
+    func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let v = value(key) else { return nil }
+        switch v {
+        case .null: return nil
+        case let .number(n):
+            guard n == n.rounded(), abs(n) < 1e15 else {
+                throw Rejection(.wrongType, "'\(path)\(key)' must be an integer, got \(n)", device: device)
+            }
+            let i = Int(n)
+            guard range.contains(i) else {
+                throw Rejection(.outOfRange, "'\(path)\(key)' = \(i) is outside \(range.lowerBound)...\(range.upperBound)", device: device)
+            }
+            return i
+        default:
+            throw Rejection(.wrongType, "'\(path)\(key)' must be an integer, got a \(v.typeName)", device: device)
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = value(key) else { return nil }
+        switch v {
+        case .null: return nil
+        case let .bool(b): return b
+        default: throw Rejection(.wrongType, "'\(path)\(key)' must be true or false, got a \(v.typeName)", device: device)
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let v = value(key) else { return nil }
+        switch v {
+        case .null: return nil
+        case let .string(s): return s
+        default: throw Rejection(.wrongType, "'\(path)\(key)' must be a string, got a \(v.typeName)", device: device)
+        }
+    }
+}

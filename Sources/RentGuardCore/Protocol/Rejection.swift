@@ -1,0 +1,30 @@
+/// Why an incoming message was not accepted. Each reason has its own counter and log line.
+public enum RejectReason: String, Sendable, Hashable, CaseIterable {
+    case payloadTooLarge = "payload_too_large"
+    case malformedJSON = "malformed_json"
+    case notAnObject = "not_an_object"
+    case wrongType = "wrong_type"
+    case missingField = "missing_field"
+    case outOfRange = "out_of_range"
+    case badTopic = "bad_topic"
+    case unknownDevice = "unknown_device"
+    case futureTimestamp = "future_timestamp"
+    case implausibleTimestamp = "implausible_timestamp"
+    case unknownEvent = "unknown_event"
+    case lateReading = "late_reading"
+}
+
+/// A rejected message: the reason, a one-line human explanation, and the device when known.
+public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: RejectReason
+    public var detail: String
+    public var device: String?
+
+    public init(_ reason: RejectReason, _ detail: String, device: String? = nil) {
+        self.reason = reason
+        self.detail = detail
+        self.device = device
+    }
+
+    public var description: String { "\(reason.rawValue): \(detail)" }
+}
