@@ -1,0 +1,25 @@
+/// What goes into the detection core. Everything the core knows arrives as one of these;
+/// the same sequence of inputs always gives the same outputs.
+public enum CoreInput: Sendable, Equatable {
+    /// A decoded, validated message from a registered device.
+    case reading(Reading)
+    /// The clock. In real time the daemon ticks with its wall clock; replaying on event time it
+    /// ticks with the newest device timestamp. Time never goes backwards inside the core.
+    case tick(Int64)
+    /// An operator acknowledged an alarm (from rentguardctl or the local API).
+    case acknowledge(alarmID: String, by: String, note: String?, at: Int64)
+    /// A message came from a device id that is not in the registry.
+    case unregisteredDevice(id: String, topic: String, at: Int64)
+    /// A device confirmed a command (protocol v1 §1.2 `relay_off` / `relay_on`), or did not.
+    case commandResult(alarmID: String, device: String, port: Int?, acknowledged: Bool, at: Int64)
+}
+
+/// What comes out of the detection core.
+public enum CoreOutput: Sendable, Equatable {
+    /// An alarm changed state: persist it and send one §3.1 message per destination.
+    case alarm(AlarmTransition)
+    /// A command to send to a device (protocol v1 §2).
+    case command(DeviceCommand)
+    /// An input the core refused (too late for the event-time window).
+    case rejected(Rejection)
+}

@@ -1,0 +1,296 @@
+import CMosquitto
+import Foundation
+import Logging
+import Synchronization
+
+/// An MQTT client over libmosquitto with an async Swift API.
+///
+/// - A dedicated network thread runs `mosquitto_loop` and owns connecting and reconnecting
+///   (capped exponential backoff with jitter, a timeout on every CONNACK, v5 → 3.1.1 fallback).
+/// - libmosquitto's callbacks run on that thread; they copy what they get and hand it out
+///   through an `AsyncStream` and continuations, so a slow consumer never blocks the network.
+/// - QoS 1 `publish` returns when the broker's PUBACK arrives, not when the bytes are sent.
+/// - Subscriptions are remembered and sent again after every reconnect.
+public final class MQTTClient: Sendable {
+    public let options: MQTTClientOptions
+    let logger: Logger
+    let handle: MosquittoHandle
+    let state = Mutex(ClientState())
+    let messageContinuation: AsyncStream<MQTTMessage>.Continuation
+    let messageStream: AsyncStream<MQTTMessage>
+    let qos0Queued = QueueCounter()
+    let counters = Counters()
+
+    public init(options: MQTTClientOptions, logger: Logger) throws {
+        guard options.port > 0, options.port < 65536 else { throw MQTTError.invalidArgument("port \(options.port) is out of range") }
+        guard !options.clientID.isEmpty, options.clientID.utf8.count <= 65535 else { throw MQTTError.invalidArgument("client id must not be empty") }
+        MosquittoLibrary.initialize()
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "mqtt.broker"] = "\(options.host):\(options.port)"
+        logger[metadataKey: "mqtt.client_id"] = "\(options.clientID)"
+        self.logger = logger
+        (messageStream, messageContinuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+
+        guard let mosq = mosquitto_new(options.clientID, options.cleanStart, nil) else {
+            throw MQTTError.library(code: MOSQ_ERR_NOMEM.rawValue, message: "mosquitto_new failed")
+        }
+        handle = MosquittoHandle(raw: mosq)
+        mosquitto_user_data_set(mosq, Unmanaged.passUnretained(self).toOpaque())
+        _ = mosquitto_threaded_set(mosq, true)
+        _ = mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1)
+        if let u = options.username {
+            let rc = mosquitto_username_pw_set(mosq, u, options.password)
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { mosquitto_destroy(mosq); throw MQTTError.library(rc) }
+        }
+        if let tls = options.tls {
+            let rc = mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil)
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { mosquitto_destroy(mosq); throw MQTTError.library(rc) }
+            _ = mosquitto_tls_insecure_set(mosq, tls.insecureSkipHostnameCheck)
+        }
+        if let will = options.will {
+            let rc = will.payload.withUnsafeBytes { p in
+                mosquitto_will_set(mosq, will.topic, Int32(p.count), p.baseAddress, Int32(will.qos), will.retain)
+            }
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { mosquitto_destroy(mosq); throw MQTTError.library(rc) }
+        }
+        installCallbacks(mosq)
+        state.withLock { $0.version = options.protocolVersion == .v311 ? .v311 : .v5 }
+    }
+
+    deinit {
+        // `shutdown()` joins the network thread; if the owner forgot, stop it here so that
+        // libmosquitto never calls back into freed memory.
+        let thread = state.withLock { s -> Bool in
+            s.stopRequested = true
+            return s.threadRunning
+        }
+        if thread { loopFinished.wait() }
+        mosquitto_destroy(handle.raw)
+        messageContinuation.finish()
+    }
+
+    let loopFinished = DispatchSemaphore(value: 0)
+
+    // MARK: - Public API
+
+    /// Starts the network thread: connects, and reconnects whenever the connection drops.
+    public func start() {
+        let shouldStart = state.withLock { s -> Bool in
+            guard !s.threadRunning, !s.stopRequested else { return false }
+            s.threadRunning = true
+            return true
+        }
+        guard shouldStart else { return }
+        let thread = Thread { [self] in self.networkLoop() }
+        thread.name = "mqtt-\(options.clientID)"
+        thread.start()
+    }
+
+    public var connectionState: MQTTConnectionState { state.withLock { $0.connection } }
+
+    /// A stream of connection state changes, starting with the current state.
+    public func connectionStates() -> AsyncStream<MQTTConnectionState> {
+        let (stream, cont) = AsyncStream.makeStream(of: MQTTConnectionState.self, bufferingPolicy: .bufferingNewest(16))
+        let id = UUID()
+        let current = state.withLock { s -> MQTTConnectionState in
+            s.stateObservers[id] = cont
+            return s.connection
+        }
+        cont.yield(current)
+        cont.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.stateObservers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Waits until the client is connected, or throws `MQTTError.timedOut`.
+    public func waitUntilConnected(timeout: Duration) async throws {
+        if connectionState.isConnected { return }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await s in self.connectionStates() {
+                    if s.isConnected { return true }
+                    if s == .stopped { throw MQTTError.shutdown }
+                }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            let ok = try await group.next() ?? false
+            group.cancelAll()
+            if !ok { throw MQTTError.timedOut }
+        }
+    }
+
+    /// Subscribes now (if connected) and after every reconnect.
+    public func subscribe(_ filter: String, qos: Int = 1) {
+        let connected = state.withLock { s -> Bool in
+            s.subscriptions[filter] = qos
+            return s.connection.isConnected
+        }
+        if connected { sendSubscribe(filter, qos: qos) }
+    }
+
+    /// Messages received on the subscriptions. Iterate it from one task only.
+    public var messages: MQTTMessageStream { MQTTMessageStream(stream: messageStream, qos0Queued: qos0Queued) }
+
+    /// Publishes a message. QoS 0 returns once libmosquitto has queued it; QoS 1 and 2 return
+    /// when the broker has acknowledged it (PUBACK/PUBCOMP), and throw if the broker refuses
+    /// it or `timeout` passes first. A timed-out message may still be delivered later:
+    /// callers that need certainty retry, and receivers de-duplicate.
+    public func publish(topic: String, payload: [UInt8], qos: Int = 1, retain: Bool = false, timeout: Duration = .seconds(30)) async throws {
+        guard (0...2).contains(qos) else { throw MQTTError.invalidArgument("QoS must be 0, 1 or 2") }
+        if state.withLock({ $0.stopRequested }) { throw MQTTError.shutdown }
+        var mid: Int32 = 0
+        let rc = payload.withUnsafeBytes { p in
+            mosquitto_publish_v5(handle.raw, &mid, topic, Int32(p.count), p.baseAddress, Int32(qos), retain, nil)
+        }
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+            if rc == MOSQ_ERR_NO_CONN.rawValue { throw MQTTError.notConnected }
+            throw MQTTError.library(rc)
+        }
+        counters.published.add(1, ordering: .relaxed)
+        if qos == 0 { return }
+        try await awaitAck(mid: mid, timeout: timeout)
+    }
+
+    /// Disconnects cleanly (the broker does not publish the Will), stops the network thread,
+    /// and fails any publish still waiting for its acknowledgement.
+    public func shutdown() async {
+        let running = state.withLock { s -> Bool in
+            s.stopRequested = true
+            return s.threadRunning
+        }
+        if running {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    self.loopFinished.wait()
+                    self.loopFinished.signal()
+                    c.resume()
+                }
+            }
+        }
+        let pending = state.withLock { s -> [CheckedContinuation<Void, Error>] in
+            let p = Array(s.pendingAcks.values)
+            s.pendingAcks.removeAll()
+            s.threadRunning = false
+            return p
+        }
+        for c in pending { c.resume(throwing: MQTTError.shutdown) }
+        setConnection(.stopped)
+        messageContinuation.finish()
+    }
+
+    public struct Statistics: Sendable, Equatable {
+        public var received: Int
+        public var published: Int
+        public var droppedQoS0: Int
+        public var queuedQoS0: Int
+        public var connects: Int
+    }
+
+    public var statistics: Statistics {
+        Statistics(
+            received: counters.received.load(ordering: .relaxed), published: counters.published.load(ordering: .relaxed),
+            droppedQoS0: counters.droppedQoS0.load(ordering: .relaxed), queuedQoS0: qos0Queued.current,
+            connects: counters.connects.load(ordering: .relaxed))
+    }
+
+    // MARK: - Internals
+
+    func awaitAck(mid: Int32, timeout: Duration) async throws {
+        let timeoutTask = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            self?.abandonAck(mid: mid, error: MQTTError.timedOut)
+        }
+        defer { timeoutTask.cancel() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+                let early = state.withLock { s -> Result<Void, Error>? in
+                    if let r = s.earlyAcks.removeValue(forKey: mid) { return r }
+                    s.pendingAcks[mid] = c
+                    return nil
+                }
+                if let early { c.resume(with: early) }
+            }
+        } onCancel: {
+            self.abandonAck(mid: mid, error: CancellationError())
+        }
+    }
+
+    /// Called from the network thread when the broker acknowledges (or refuses) `mid`.
+    func ackArrived(mid: Int32, result: Result<Void, Error>) {
+        let c = state.withLock { s -> CheckedContinuation<Void, Error>? in
+            if let c = s.pendingAcks.removeValue(forKey: mid) { return c }
+            if s.abandonedAcks.remove(mid) != nil { return nil }
+            // The ack beat the publisher to registering its continuation.
+            s.earlyAcks[mid] = result
+            return nil
+        }
+        c?.resume(with: result)
+    }
+
+    /// Called when the publisher stops waiting (timeout or cancellation).
+    func abandonAck(mid: Int32, error: Error) {
+        let c = state.withLock { s -> CheckedContinuation<Void, Error>? in
+            guard let c = s.pendingAcks.removeValue(forKey: mid) else { return nil }
+            s.abandonedAcks.insert(mid)
+            if s.abandonedAcks.count > 4096 { s.abandonedAcks.removeAll() }
+            return c
+        }
+        c?.resume(throwing: error)
+    }
+
+    func sendSubscribe(_ filter: String, qos: Int) {
+        let rc = mosquitto_subscribe_v5(handle.raw, nil, filter, Int32(qos), 0, nil)
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            logger.warning("subscribe failed", metadata: ["filter": "\(filter)", "error": "\(String(cString: mosquitto_strerror(rc)))"])
+        }
+    }
+
+    func setConnection(_ new: MQTTConnectionState) {
+        let observers = state.withLock { s -> [AsyncStream<MQTTConnectionState>.Continuation] in
+            guard s.connection != new else { return [] }
+            s.connection = new
+            return Array(s.stateObservers.values)
+        }
+        for o in observers { o.yield(new) }
+    }
+}
+
+/// libmosquitto's handle. libmosquitto is built thread-safe; publish and subscribe may be
+/// called from any thread while the network thread runs the loop.
+struct MosquittoHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+}
+
+struct ClientState {
+    var connection: MQTTConnectionState = .disconnected
+    var version: MQTTProtocolVersion = .v5
+    var subscriptions: [String: Int] = [:]
+    var pendingAcks: [Int32: CheckedContinuation<Void, Error>] = [:]
+    var earlyAcks: [Int32: Result<Void, Error>] = [:]
+    var abandonedAcks: Set<Int32> = []
+    var stateObservers: [UUID: AsyncStream<MQTTConnectionState>.Continuation] = [:]
+    var stopRequested = false
+    var threadRunning = false
+    /// Set by the CONNACK callback: nil while waiting, then the result code.
+    var connackCode: Int32?
+    var disconnectedByBroker = false
+}
+
+final class Counters: Sendable {
+    let received = Atomic<Int>(0)
+    let published = Atomic<Int>(0)
+    let droppedQoS0 = Atomic<Int>(0)
+    let connects = Atomic<Int>(0)
+}
+
+enum MosquittoLibrary {
+    private static let once: Void = { _ = mosquitto_lib_init() }()
+    static func initialize() { _ = once }
+}

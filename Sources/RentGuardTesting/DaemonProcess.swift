@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `rentguardd` binary run as a child process, with its stderr kept in a file.
+/// Tests can kill it (SIGKILL included) and start it again on the same state folder.
+public final class DaemonProcess: @unchecked Sendable {
+    public let arguments: [String]
+    public let logFile: String
+    private let process: Process
+
+    /// The folder where SwiftPM put the binaries: `$RENTGUARD_BIN_DIR`, or next to the test bundle.
+    public static var binDirectory: String {
+        if let d = ProcessInfo.processInfo.environment["RENTGUARD_BIN_DIR"], !d.isEmpty { return d }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().path
+    }
+
+    public static func executable(_ name: String) -> String { "\(binDirectory)/\(name)" }
+
+    public init(executable: String = DaemonProcess.executable("rentguardd"), arguments: [String], logFile: String, environment: [String: String] = [:]) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw TestingError("\(executable) not found: build it first (swift build)")
+        }
+        self.arguments = arguments
+        self.logFile = logFile
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        handle.seekToEndOfFile()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = handle
+        process.standardOutput = handle
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits for the process to exit; returns its status, or nil on timeout.
+    @discardableResult
+    public func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    public func stop(grace: Duration = .seconds(10)) async {
+        guard process.isRunning else { return }
+        signal(SIGTERM)
+        if await waitForExit(timeout: grace) == nil {
+            signal(SIGKILL)
+            await waitForExit()
+        }
+    }
+
+    /// What the daemon has logged so far.
+    public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// Waits until the log contains `text`.
+    public func waitForLog(_ text: String, timeout: Duration = .seconds(15)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if log.contains(text) { return true }
+            if !process.isRunning { return log.contains(text) }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return false
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}

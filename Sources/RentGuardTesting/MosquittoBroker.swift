@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real mosquitto broker for tests, on a free loopback port, with its own config and
+/// persistence folder. Start it, use `port`, and `stop()` it: tests stop what they start.
+///
+/// `restart()` keeps the port and the persistence file, like a broker restart in the field.
+public final class MosquittoBroker: @unchecked Sendable {
+    public let port: Int
+    public let directory: TemporaryDirectory
+    public let persistence: Bool
+    private let lock = NSLock()
+    private var process: Process?
+
+    public var url: String { "mqtt://127.0.0.1:\(port)" }
+    public var logFile: String { directory.file("mosquitto.log") }
+
+    /// Where the mosquitto binary is: `$MOSQUITTO` or the Debian package's path.
+    public static var executable: String {
+        if let env = ProcessInfo.processInfo.environment["MOSQUITTO"], !env.isEmpty { return env }
+        for p in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"] where FileManager.default.isExecutableFile(atPath: p) {
+            return p
+        }
+        return "/usr/sbin/mosquitto"
+    }
+
+    /// Starts a broker. With `persistence`, sessions and queued QoS 1 messages survive `restart()`.
+    public init(persistence: Bool = true, port: Int? = nil) throws {
+        self.port = try port ?? freeLoopbackPort()
+        self.directory = try TemporaryDirectory(prefix: "mosquitto")
+        self.persistence = persistence
+        try writeConfig()
+        try start()
+    }
+
+    private func writeConfig() throws {
+        var conf = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 100000
+            log_dest file \(logFile)
+            log_type error
+            log_type warning
+            log_type notice
+            log_type information
+            connection_messages true
+
+            """
+        if persistence {
+            conf += "persistence true\npersistence_location \(directory.path)/\nautosave_interval 1\n"
+        }
+        // Started as root, mosquitto drops to the `mosquitto` user, which cannot write this
+        // folder; tests run it as root instead (it listens on loopback only).
+        if geteuid() == 0 { conf += "user root\n" }
+        try conf.write(toFile: directory.file("mosquitto.conf"), atomically: true, encoding: .utf8)
+    }
+
+    public func start() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard process == nil else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.executable)
+        p.arguments = ["-c", directory.file("mosquitto.conf")]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        do {
+            try p.run()
+        } catch {
+            throw TestingError("cannot start \(Self.executable): \(error) — install the Debian package 'mosquitto'")
+        }
+        process = p
+        let deadline = Date().addingTimeInterval(10)
+        while !isListening(port: port) {
+            if !p.isRunning {
+                let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+                process = nil
+                throw TestingError("mosquitto exited at start (status \(p.terminationStatus)); log:\n\(log)")
+            }
+            if Date() > deadline { throw TestingError("mosquitto did not listen on port \(port) within 10 s") }
+            usleep(20_000)
+        }
+    }
+
+    /// Stops the broker (SIGTERM, so it saves its persistence file) and waits for it to exit.
+    public func stop() {
+        lock.lock()
+        let p = process
+        process = nil
+        lock.unlock()
+        guard let p, p.isRunning else { return }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning, Date() < deadline { usleep(10_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        // Wait for the port to be released so that a restart can bind it again.
+        let freeBy = Date().addingTimeInterval(5)
+        while isListening(port: port), Date() < freeBy { usleep(10_000) }
+    }
+
+    public func restart() throws {
+        stop()
+        try start()
+    }
+
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return process?.isRunning ?? false
+    }
+
+    /// Stops the broker and removes its folder.
+    public func shutdown() {
+        stop()
+        directory.remove()
+    }
+
+    deinit {
+        if let p = process, p.isRunning { p.terminate() }
+    }
+}
