@@ -75,6 +75,12 @@ let package = Package(
             ]
         ),
 
+        // Benchmarks print figures; they are never timed tests.
+        .executableTarget(
+            name: "rentguard-bench",
+            dependencies: ["RentGuardCore"]
+        ),
+
         // The simulator: a building's sensor traffic from physical models.
         .target(
             name: "RentGuardSimulator",
