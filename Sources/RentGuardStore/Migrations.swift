@@ -1,0 +1,133 @@
+import Logging
+
+/// One schema version: the SQL that brings a database from `version - 1` to `version`.
+struct Migration: Sendable {
+    var version: Int
+    var sql: String
+}
+
+/// The store's schema history, tracked with `PRAGMA user_version`. Append new versions at
+/// the end; never edit a released one.
+enum Migrations {
+    static let all: [Migration] = [v1]
+
+    /// The highest schema version this build understands.
+    static var latestVersion: Int { all.last?.version ?? 0 }
+
+    static func userVersion(_ db: SQLiteConnection) throws -> Int {
+        try db.queryFirst("PRAGMA user_version") { $0.int(0) } ?? 0
+    }
+
+    /// Refuses a database written by a newer build (before anything else touches it).
+    static func checkNotTooNew(_ db: SQLiteConnection) throws {
+        let found = try userVersion(db)
+        if found > latestVersion {
+            throw StoreError.schemaTooNew(path: db.path, found: found, supported: latestVersion)
+        }
+    }
+
+    /// Applies every migration above the database's version, in order, one transaction each.
+    static func migrate(_ db: SQLiteConnection, logger: Logger) throws {
+        let current = try userVersion(db)
+        if current > latestVersion {
+            throw StoreError.schemaTooNew(path: db.path, found: current, supported: latestVersion)
+        }
+        for migration in all where migration.version > current {
+            try db.transaction {
+                try db.execute(migration.sql)
+                try db.execute("PRAGMA user_version = \(migration.version)")
+            }
+            logger.info(
+                "store schema migrated",
+                metadata: ["path": "\(db.path)", "version": "\(migration.version)"])
+        }
+    }
+
+    static let v1 = Migration(
+        version: 1,
+        sql: """
+            CREATE TABLE alarms (
+                alarm_id    TEXT PRIMARY KEY NOT NULL,
+                type        TEXT NOT NULL,
+                device      TEXT,
+                port        INTEGER,
+                unit        TEXT,
+                severity    TEXT NOT NULL,
+                state       TEXT NOT NULL,
+                location    TEXT,
+                started_at  INTEGER NOT NULL,
+                updated_at  INTEGER NOT NULL,
+                evidence    TEXT NOT NULL,
+                actions     TEXT NOT NULL,
+                sequence    INTEGER NOT NULL,
+                active      INTEGER NOT NULL
+            );
+            CREATE INDEX alarms_active ON alarms(active, updated_at);
+            CREATE INDEX alarms_updated ON alarms(updated_at);
+
+            CREATE TABLE alarm_transitions (
+                alarm_id  TEXT NOT NULL REFERENCES alarms(alarm_id) ON DELETE CASCADE,
+                sequence  INTEGER NOT NULL,
+                state     TEXT NOT NULL,
+                severity  TEXT NOT NULL,
+                at        INTEGER NOT NULL,
+                PRIMARY KEY (alarm_id, sequence)
+            );
+
+            CREATE TABLE outbox (
+                id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                message_id      TEXT NOT NULL CHECK (message_id <> ''),
+                destination     TEXT NOT NULL CHECK (destination <> ''),
+                kind            TEXT NOT NULL CHECK (kind <> ''),
+                topic           TEXT,
+                priority        INTEGER NOT NULL,
+                order_key       TEXT,
+                payload         TEXT NOT NULL,
+                created_at      INTEGER NOT NULL,
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+                delivered_at    INTEGER,
+                dead_at         INTEGER,
+                last_error      TEXT,
+                UNIQUE (message_id, destination)
+            );
+            -- dueOutbox / nextDueTime / stats
+            CREATE INDEX outbox_due ON outbox(destination, state, next_attempt_at);
+            -- the per-order_key "earlier pending row" probe
+            CREATE INDEX outbox_order ON outbox(destination, order_key, state, id) WHERE order_key IS NOT NULL;
+            -- eviction: lowest priority, oldest first
+            CREATE INDEX outbox_evict ON outbox(state, priority, id);
+            -- pruning delivered rows
+            CREATE INDEX outbox_delivered ON outbox(state, delivered_at);
+
+            CREATE TABLE devices (
+                device_id   TEXT PRIMARY KEY NOT NULL,
+                kind        TEXT NOT NULL,
+                last_seen   INTEGER NOT NULL,
+                online      INTEGER,
+                last_values TEXT NOT NULL
+            );
+
+            CREATE TABLE reading_aggregates (
+                device_id    TEXT NOT NULL,
+                field        TEXT NOT NULL,
+                bucket_start INTEGER NOT NULL,
+                "count"      INTEGER NOT NULL,
+                "sum"        REAL NOT NULL,
+                "min"        REAL NOT NULL,
+                "max"        REAL NOT NULL,
+                "last"       REAL NOT NULL,
+                last_ts      INTEGER NOT NULL,
+                PRIMARY KEY (device_id, field, bucket_start)
+            ) WITHOUT ROWID;
+            CREATE INDEX reading_aggregates_bucket ON reading_aggregates(bucket_start);
+
+            CREATE TABLE kv (
+                key        TEXT PRIMARY KEY NOT NULL,
+                value      TEXT NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            """
+    )
+}
