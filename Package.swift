@@ -33,7 +33,7 @@ let package = Package(
 
         // The functional core: protocol model, decoding, configuration model and detection.
         // Swift standard library only: no I/O, no clocks, no global state.
-        .target(name: "RentGuardCore"),
+        .target(name: "RentGuardCore", linkerSettings: [.linkedLibrary("m")]),
 
         // Adapters at the edges.
         .target(

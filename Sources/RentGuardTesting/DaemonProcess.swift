@@ -8,7 +8,7 @@ import Glibc
 public final class DaemonProcess: @unchecked Sendable {
     public let arguments: [String]
     public let logFile: String
-    private let process: Process
+    private let process: ChildProcess
 
     /// The folder where SwiftPM put the binaries: `$RENTGUARD_BIN_DIR`, or next to the test bundle.
     public static var binDirectory: String {
@@ -25,34 +25,21 @@ public final class DaemonProcess: @unchecked Sendable {
         }
         self.arguments = arguments
         self.logFile = logFile
-        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-        handle.seekToEndOfFile()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardError = handle
-        process.standardOutput = handle
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        try process.run()
+        process = try ChildProcess(executable: executable, arguments: arguments, outputFile: logFile, environment: env)
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
     public var isRunning: Bool { process.isRunning }
+    public var exitStatus: Int32? { process.exitStatus }
 
-    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+    public func signal(_ sig: Int32) { process.signal(sig) }
 
     /// Waits for the process to exit; returns its status, or nil on timeout.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        await process.wait(timeout: timeout)
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`.
@@ -80,6 +67,6 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 }

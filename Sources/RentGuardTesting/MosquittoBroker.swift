@@ -12,7 +12,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public let persistence: Bool
     private let lock = NSLock()
-    private var process: Process?
+    private var process: ChildProcess?
 
     public var url: String { "mqtt://127.0.0.1:\(port)" }
     public var logFile: String { directory.file("mosquitto.log") }
@@ -61,26 +61,20 @@ public final class MosquittoBroker: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard process == nil else { return }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.executable)
-        p.arguments = ["-c", directory.file("mosquitto.conf")]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        do {
-            try p.run()
-        } catch {
-            throw TestingError("cannot start \(Self.executable): \(error) — install the Debian package 'mosquitto'")
-        }
+        let p = try ChildProcess(
+            executable: Self.executable, arguments: ["-c", directory.file("mosquitto.conf")],
+            outputFile: directory.file("mosquitto.out"))
         process = p
         let deadline = Date().addingTimeInterval(10)
         while !isListening(port: port) {
-            if !p.isRunning {
+            if let status = p.exitStatus {
                 let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+                let out = (try? String(contentsOfFile: directory.file("mosquitto.out"), encoding: .utf8)) ?? ""
                 process = nil
-                throw TestingError("mosquitto exited at start (status \(p.terminationStatus)); log:\n\(log)")
+                throw TestingError("mosquitto exited at start (status \(status)); log:\n\(log)\n\(out)")
             }
             if Date() > deadline { throw TestingError("mosquitto did not listen on port \(port) within 10 s") }
-            usleep(20_000)
+            usleep(10_000)
         }
     }
 
@@ -91,13 +85,11 @@ public final class MosquittoBroker: @unchecked Sendable {
         process = nil
         lock.unlock()
         guard let p, p.isRunning else { return }
-        p.terminate()
-        let deadline = Date().addingTimeInterval(10)
-        while p.isRunning, Date() < deadline { usleep(10_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-        // Wait for the port to be released so that a restart can bind it again.
-        let freeBy = Date().addingTimeInterval(5)
-        while isListening(port: port), Date() < freeBy { usleep(10_000) }
+        p.signal(SIGTERM)
+        if p.waitBlocking(timeout: 10) == nil {
+            p.signal(SIGKILL)
+            p.waitBlocking(timeout: 5)
+        }
     }
 
     public func restart() throws {
@@ -118,6 +110,6 @@ public final class MosquittoBroker: @unchecked Sendable {
     }
 
     deinit {
-        if let p = process, p.isRunning { p.terminate() }
+        process?.signal(SIGTERM)
     }
 }

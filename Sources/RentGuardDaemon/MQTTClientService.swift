@@ -1,0 +1,39 @@
+import Logging
+import RentGuardMQTT
+import ServiceLifecycle
+
+/// Runs an MQTT client for the service group's lifetime, and disconnects it cleanly on shutdown.
+public struct MQTTClientService: Service {
+    public let client: MQTTClient
+    /// Published retained when connected (e.g. `{"online": true}` on the gateway's status topic).
+    let onlineMessage: (topic: String, payload: [UInt8])?
+    let logger: Logger
+
+    public init(client: MQTTClient, onlineMessage: (topic: String, payload: [UInt8])?, logger: Logger) {
+        self.client = client
+        self.onlineMessage = onlineMessage
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        client.start()
+        await withGracefulShutdownHandler {
+            for await state in client.connectionStates() {
+                if state.isConnected, let m = onlineMessage {
+                    Task { try? await client.publish(topic: m.topic, payload: m.payload, qos: 1, retain: true) }
+                }
+                if state == .stopped { break }
+            }
+        } onGracefulShutdown: {
+            // The detection and delivery services have stopped by now: the service group
+            // shuts services down in reverse order, and this one was added first.
+            Task {
+                if let m = onlineMessage, client.connectionState.isConnected {
+                    try? await client.publish(topic: m.topic, payload: Array(#"{"online":false}"#.utf8), qos: 1, retain: true, timeout: .seconds(2))
+                }
+                await client.shutdown()
+            }
+        }
+        await client.shutdown()
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import Logging
+import RentGuardCore
+import RentGuardForwarding
+import RentGuardMQTT
+import RentGuardStore
+
+/// The state the detection service owns: the core, the decoder, device state and
+/// aggregates waiting to be flushed. Only the detection service's task touches it.
+struct Pipeline {
+    let service: DetectionService
+    var engine: DetectionEngine
+    let decoder: ProtocolDecoder
+    var aggregator: ReadingAggregator
+    var deviceRows: [String: Store.DeviceRow] = [:]
+    var dirtyDevices: Set<String> = []
+    var rejectLog = RateLimitedLog()
+    /// Alarm transitions whose write failed; retried on every tick, never dropped.
+    var unpersisted: [AlarmTransition] = []
+    var lastFlush: Int64
+    var lastSummary: Int64
+    var lastRetention: Int64 = 0
+    let kinds: [String: DeviceKind]
+    let gatewayStatusTopic: String
+    var logger: Logger { service.logger }
+    var config: BuildingConfig { service.config }
+
+    init(service: DetectionService) throws {
+        self.service = service
+        let config = service.config
+        let restored = try service.store.activeAlarms()
+        engine = DetectionEngine(config: config, restoring: restored)
+        decoder = ProtocolDecoder(config: config, futureCheck: !service.options.eventClock)
+        aggregator = ReadingAggregator(bucketMs: Int64(config.storage.aggregateMinutes) * 60_000)
+        var k: [String: DeviceKind] = [:]
+        for d in config.devices { k[d.id] = d.kind }
+        kinds = k
+        gatewayStatusTopic = "\(config.ingest.topicPrefix)/\(config.gateway.building)/\(config.gateway.id)/status"
+        for row in try service.store.devices() { deviceRows[row.deviceID] = row }
+        let now = wallClockMs()
+        lastFlush = now
+        lastSummary = now
+        if !restored.isEmpty {
+            logger.notice("restored active alarms", metadata: ["count": "\(restored.count)", "ids": "\(restored.map(\.id).joined(separator: ","))"])
+        }
+    }
+
+    mutating func handle(_ event: DetectionService.PipelineEvent) {
+        switch event {
+        case let .message(m, receivedAt):
+            ingest(m, receivedAt: receivedAt)
+        case let .tick(now):
+            run(.tick(now))
+            housekeeping(now: now)
+        case let .input(input):
+            run(input)
+        }
+    }
+
+    mutating func ingest(_ m: MQTTMessage, receivedAt: Int64) {
+        if m.topic == gatewayStatusTopic { return }  // our own status, not a device
+        switch decoder.decode(topic: m.topic, payload: m.payload, receivedAt: receivedAt) {
+        case var .success(reading):
+            service.statistics.received(kind: kinds[reading.device], channel: Self.channel(reading.observation))
+            if !service.options.eventClock, receivedAt - reading.ts > engine.latenessMs {
+                // A device clock behind ours, or a message the broker kept while we were away:
+                // keep the data on our clock rather than refuse it as late.
+                service.statistics.increment("clock_skew_corrected")
+                reading.ts = receivedAt
+            }
+            record(reading)
+            run(.reading(reading))
+        case let .failure(rejection):
+            service.statistics.rejected(rejection.reason)
+            if rejection.reason == .unknownDevice, let device = rejection.device {
+                run(.unregisteredDevice(id: device, topic: m.topic, at: receivedAt))
+            }
+            logRejection(rejection, topic: m.topic, now: receivedAt)
+        }
+    }
+
+    mutating func run(_ input: CoreInput) {
+        let outputs = engine.handle(input)
+        if outputs.isEmpty { return }
+        for output in outputs {
+            switch output {
+            case let .alarm(t):
+                persist(t)
+            case let .command(c):
+                send(c)
+            case let .rejected(r):
+                service.statistics.rejected(r.reason)
+                logRejection(r, topic: nil, now: engine.now)
+            }
+        }
+    }
+
+    /// Writes the transition and its outbox rows in one transaction, then wakes delivery.
+    mutating func persist(_ t: AlarmTransition) {
+        service.statistics.alarm(t)
+        let a = t.alarm
+        logger.log(level: a.severity >= .major ? .warning : .notice, "alarm \(a.state.rawValue)", metadata: [
+            "alarm_id": "\(a.id)", "type": "\(a.key.type)", "severity": "\(a.severity.rawValue)",
+            "device": "\(a.key.device ?? "-")", "unit": "\(a.key.unit ?? "-")",
+        ])
+        // Behind a failed write, later transitions queue too, so that one alarm's stay in order.
+        if !unpersisted.isEmpty || !write(t) { unpersisted.append(t) }
+        service.doorbell.ring()
+    }
+
+    func write(_ t: AlarmTransition) -> Bool {
+        let message = RegistryMessage.alarm(t, building: config.gateway.building, gateway: config.gateway.id)
+        let payload = message.body.serialized()
+        let created = wallClockMs()
+        let rows = service.options.alarmDestinations.map {
+            NewOutboxMessage(
+                messageID: message.messageID, destination: $0, kind: message.kind, priority: message.priority,
+                orderKey: message.orderKey, payload: payload, createdAt: created)
+        }
+        do {
+            try service.store.recordAlarmTransition(t, outbox: rows)
+            return true
+        } catch {
+            logger.critical("cannot write an alarm transition to the database; keeping it in memory and retrying", metadata: [
+                "alarm_id": "\(t.alarm.id)", "error": "\(error)",
+            ])
+            return false
+        }
+    }
+
+    func send(_ c: DeviceCommand) {
+        var body: [(String, JSONValue)] = [("ts", JSONValue(c.ts)), ("cmd", .string(c.command))]
+        if let p = c.port { body.append(("port", JSONValue(p))) }
+        body.append(("reason", .string(c.reason)))
+        if let id = c.alarmID { body.append(("alarm_id", .string(id))) }
+        let topic = "\(config.ingest.topicPrefix)/\(config.gateway.building)/\(c.device)/cmd"
+        let payload = Array(JSONValue.object(body).serialized().utf8)
+        let client = service.building
+        let logger = self.logger
+        logger.warning("sending device command", metadata: ["device": "\(c.device)", "cmd": "\(c.command)", "port": "\(c.port.map(String.init) ?? "-")", "alarm_id": "\(c.alarmID ?? "-")"])
+        Task {
+            do {
+                try await client.publish(topic: topic, payload: payload, qos: 1, timeout: .seconds(10))
+            } catch {
+                logger.error("device command not delivered to the building broker", metadata: ["device": "\(c.device)", "cmd": "\(c.command)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Device state and reading aggregates, kept in memory and flushed in batches.
+    mutating func record(_ r: Reading) {
+        let kind = kinds[r.device]?.rawValue ?? "unknown"
+        var row = deviceRows[r.device] ?? Store.DeviceRow(deviceID: r.device, kind: kind, lastSeen: r.ts, online: nil, lastValues: "{}")
+        row.lastSeen = max(row.lastSeen, r.ts)
+        switch r.observation {
+        case let .status(online):
+            row.online = online
+        case .event:
+            break
+        case let .telemetry(t):
+            row.online = true
+            let values = Self.values(t)
+            for (field, v) in values { aggregator.add(device: r.device, field: field, value: v, ts: r.ts) }
+            row.lastValues = JSONValue.object(values.map { ($0.0, .number($0.1)) } + [("ts", JSONValue(r.ts))]).serialized()
+        }
+        deviceRows[r.device] = row
+        dirtyDevices.insert(r.device)
+    }
+
+    static func values(_ t: Telemetry) -> [(String, Double)] {
+        var v: [(String, Double)] = []
+        func add(_ k: String, _ x: Double?) { if let x { v.append((k, x)) } }
+        switch t {
+        case let .smoke(s):
+            add("smoke_obscuration_pct_per_m", s.obscurationPctPerM); add("temperature_c", s.temperatureC)
+            add("co_ppm", s.coPpm); add("battery_pct", s.batteryPct)
+            if let a = s.alarm { v.append(("alarm", a ? 1 : 0)) }
+        case let .charger(c):
+            add("ambient_c", c.ambientC)
+            for p in c.ports {
+                add("p\(p.port).current_a", p.currentA); add("p\(p.port).power_w", p.powerW)
+                add("p\(p.port).temperature_c", p.temperatureC); add("p\(p.port).voltage_v", p.voltageV)
+            }
+        case let .power(p):
+            add("power_w", p.powerW); add("current_a", p.currentA); add("voltage_v", p.voltageV)
+            add("energy_kwh", p.energyKWh); add("residual_current_ma", p.residualCurrentMA)
+        case let .water(w):
+            add("volume_l", w.volumeL); add("flow_l_per_min", w.flowLPerMin)
+        case let .gas(g):
+            add("volume_m3", g.volumeM3); add("flow_m3_per_h", g.flowM3PerH)
+        }
+        return v
+    }
+
+    mutating func housekeeping(now: Int64) {
+        if !unpersisted.isEmpty {
+            let pending = unpersisted
+            unpersisted = pending.filter { !write($0) }
+            service.doorbell.ring()
+        }
+        if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
+        if now - lastSummary >= 60_000 {
+            lastSummary = now
+            logger.info("status", metadata: ["summary": "\(summary())"])
+        }
+    }
+
+    /// Writes device state and aggregates in one batch each; prunes old aggregates daily.
+    mutating func flush(now: Int64) {
+        lastFlush = now
+        do {
+            let buckets = aggregator.drain()
+            if !buckets.isEmpty { try service.store.writeAggregates(buckets) }
+            if !dirtyDevices.isEmpty {
+                try service.store.upsertDevices(dirtyDevices.sorted().compactMap { deviceRows[$0] })
+                dirtyDevices.removeAll()
+            }
+            if now - lastRetention > 86_400_000 {
+                lastRetention = now
+                let cutoff = now - Int64(config.storage.retentionDays) * 86_400_000
+                let pruned = try service.store.pruneAggregates(olderThan: cutoff)
+                let delivered = try service.store.pruneDelivered(olderThan: cutoff)
+                if pruned + delivered > 0 {
+                    logger.info("retention", metadata: ["aggregates_pruned": "\(pruned)", "delivered_pruned": "\(delivered)"])
+                }
+            }
+        } catch {
+            logger.error("cannot flush device state and aggregates", metadata: ["error": "\(error)"])
+        }
+    }
+
+    mutating func logRejection(_ r: Rejection, topic: String?, now: Int64) {
+        let key = "\(r.reason.rawValue):\(r.device ?? "")"
+        guard let suppressed = rejectLog.admit(key, now: now) else { return }
+        var md: Logger.Metadata = ["reason": "\(r.reason.rawValue)", "detail": "\(r.detail)"]
+        if let d = r.device { md["device"] = "\(d)" }
+        if let topic { md["topic"] = "\(topic.prefix(200))" }
+        if suppressed > 0 { md["suppressed_since_last"] = "\(suppressed)" }
+        logger.warning(r.reason == .unknownDevice ? "message from an unregistered device" : "message rejected", metadata: md)
+    }
+
+    func summary() -> String {
+        let s = service.statistics.snapshot
+        let received = s.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
+        let rejected = s.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
+        return "received=\(received) rejected=\(rejected) active_alarms=\(engine.activeAlarms.count)"
+    }
+
+    static func channel(_ o: Reading.Observation) -> String {
+        switch o {
+        case .telemetry: return "telemetry"
+        case .event: return "event"
+        case .status: return "status"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import RentGuardCore
+import RentGuardMQTT
+import RentGuardTesting
+
+/// A building broker, a separate registry broker, and the real daemon between them, with
+/// a small test building (smoke detectors SD-1 and SD-2 in unit 101, a charger, meters).
+final class DaemonFixture: @unchecked Sendable {
+    let building: MosquittoBroker
+    let registry: MosquittoBroker
+    let directory: TemporaryDirectory
+    let configPath: String
+    var daemon: DaemonProcess?
+    let publisher: MQTTClient
+
+    init(clearHoldSeconds: Double = 1, sameBroker: Bool = false) async throws {
+        building = try MosquittoBroker()
+        registry = sameBroker ? building : try MosquittoBroker()
+        directory = try TemporaryDirectory(prefix: "rentguardd")
+        configPath = directory.file("building.yaml")
+        try Self.config(buildingPort: building.port, registryPort: registry.port, stateDir: directory.file("state"), clearHold: clearHoldSeconds)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        var logger = Logger(label: "test-publisher")
+        logger.logLevel = .warning
+        publisher = try MQTTClient(
+            options: MQTTClientOptions(host: "127.0.0.1", port: building.port, clientID: "test-device-gw", cleanStart: true, protocolVersion: .v5),
+            logger: logger)
+        publisher.start()
+        try await publisher.waitUntilConnected(timeout: .seconds(10))
+    }
+
+    static func config(buildingPort: Int, registryPort: Int, stateDir: String, clearHold: Double) -> String {
+        """
+        gateway: {id: gw-test, building: testb}
+        broker: {url: "mqtt://127.0.0.1:\(buildingPort)", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}
+        registry:
+          topic_prefix: registry
+          mqtt: {url: "mqtt://127.0.0.1:\(registryPort)", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}
+        storage: {state_dir: "\(stateDir)", flush_interval_s: 1}
+        units:
+          - {id: "101", area_m2: 40, registered_occupants: 2}
+        devices:
+          - {id: SD-1, kind: smoke_detector, unit: "101", location: "101 bedroom", zone: bedroom}
+          - {id: SD-2, kind: smoke_detector, unit: "101", location: "101 kitchen", zone: kitchen}
+          - {id: CH-1, kind: charger, ports: 4, rated_port_current_a: 5, location: "bike shed"}
+          - {id: PM-101, kind: power_meter, unit: "101", rated_current_a: 40}
+          - {id: WM-101, kind: water_meter, unit: "101"}
+        thresholds:
+          smoke: {clear_hold_s: \(clearHold)}
+        """
+    }
+
+    /// Starts (or restarts) the daemon and waits until its pipeline runs.
+    func startDaemon() async throws {
+        let d = try DaemonProcess(
+            arguments: ["--config", configPath, "--log-level", "debug"], logFile: directory.file("rentguardd.log"))
+        daemon = d
+        guard await d.waitForLog("pipeline running", timeout: .seconds(20)) else {
+            throw TestingError("daemon did not start; log:\n\(d.log)")
+        }
+        // Wait for the building subscription to be in place.
+        for _ in 0..<100 {
+            if d.log.components(separatedBy: "MQTT connected").count > 1 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+    }
+
+    func publish(_ device: String, _ channel: String = "telemetry", _ json: String, qos: Int = 1) async throws {
+        try await publisher.publish(topic: "rg/testb/\(device)/\(channel)", payload: Array(json.utf8), qos: qos)
+    }
+
+    func publishRaw(topic: String, _ payload: [UInt8], qos: Int = 1) async throws {
+        try await publisher.publish(topic: topic, payload: payload, qos: qos)
+    }
+
+    static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    func smoke(_ device: String, alarm: Bool, obscuration: Double = 0.2, ts: Int64 = DaemonFixture.nowMs) async throws {
+        try await publish(device, "telemetry", #"{"ts": \#(ts), "smoke_obscuration_pct_per_m": \#(obscuration), "temperature_c": 22.5, "alarm": \#(alarm)}"#)
+    }
+
+    func shutdown() async {
+        await daemon?.stop()
+        await publisher.shutdown()
+        building.shutdown()
+        if registry !== building { registry.shutdown() }
+        directory.remove()
+    }
+}
+
+/// A registry alarm message as the tests see it.
+struct ForwardedAlarm: Equatable {
+    var messageID: String
+    var alarmID: String
+    var state: String
+    var type: String
+    var device: String?
+    var sentAt: Int64
+    var json: JSONValue
+
+    init?(_ m: MQTTMessage) {
+        guard m.topic.hasSuffix("/alarms"), let v = try? JSONParser.parse(m.payload),
+            let mid = v["message_id"]?.stringValue, let aid = v["alarm_id"]?.stringValue,
+            let state = v["state"]?.stringValue, let type = v["type"]?.stringValue
+        else { return nil }
+        messageID = mid
+        alarmID = aid
+        self.state = state
+        self.type = type
+        device = v["device"]?.stringValue
+        sentAt = Int64(v["sent_at"]?.doubleValue ?? 0)
+        json = v
+    }
+
+    static func all(_ ms: [MQTTMessage]) -> [ForwardedAlarm] { ms.compactMap(ForwardedAlarm.init) }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs RentGuard's whole test suite on a fresh Debian 12 machine with Swift 6:
+# installs the system packages, builds everything (the daemon and simulator binaries the
+# integration tests start), and runs unit and integration tests. Integration tests start
+# their own mosquitto brokers on free loopback ports and stop them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build "$@"
