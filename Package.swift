@@ -81,6 +81,12 @@ let package = Package(
             dependencies: ["RentGuardCore"]
         ),
 
+        // Accuracy evaluations on real data sets (../shared/data); print figures.
+        .executableTarget(
+            name: "rentguard-eval",
+            dependencies: ["RentGuardCore"]
+        ),
+
         // The simulator: a building's sensor traffic from physical models.
         .target(
             name: "RentGuardSimulator",
