@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "rentguardd", targets: ["rentguardd"]),
         .executable(name: "rentguard-sim", targets: ["rentguard-sim"]),
+        .executable(name: "rentguardctl", targets: ["rentguardctl"]),
         .library(name: "RentGuardCore", targets: ["RentGuardCore"]),
         .library(name: "RentGuardTesting", targets: ["RentGuardTesting"]),
     ],
@@ -17,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -24,6 +28,12 @@ let package = Package(
             name: "CMosquitto",
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
+        ),
+        // OpenSSL's libcrypto, for the HMAC-SHA256 signature of HTTPS deliveries.
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
             name: "CSQLite",
@@ -51,16 +61,33 @@ let package = Package(
         .target(
             name: "RentGuardForwarding",
             dependencies: [
-                "RentGuardCore", "RentGuardStore", "RentGuardMQTT",
+                "RentGuardCore", "RentGuardStore", "RentGuardMQTT", "CCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
+            name: "RentGuardSystemd",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RentGuardHTTP",
+            dependencies: [
+                "RentGuardCore", "RentGuardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "RentGuardDaemon",
             dependencies: [
                 "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding",
+                "RentGuardSystemd", "RentGuardHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,6 +99,16 @@ let package = Package(
                 "RentGuardDaemon", "RentGuardConfig", "RentGuardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // rentguardctl: the fire-station operator's view of a running daemon.
+        .executableTarget(
+            name: "rentguardctl",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "RentGuardCore",
             ]
         ),
 
@@ -106,12 +143,24 @@ let package = Package(
         // Test support: a real mosquitto on a free loopback port, the daemon as a child process.
         .target(
             name: "RentGuardTesting",
-            dependencies: ["RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RentGuardMQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
 
         .testTarget(name: "RentGuardCoreTests", dependencies: ["RentGuardCore"]),
         .testTarget(name: "RentGuardConfigTests", dependencies: ["RentGuardConfig", "RentGuardCore"]),
         .testTarget(name: "RentGuardStoreTests", dependencies: ["RentGuardStore", "RentGuardCore"]),
+        .testTarget(
+            name: "RentGuardForwardingTests",
+            dependencies: ["RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardTesting"]
+        ),
+        .testTarget(
+            name: "RentGuardOperationsTests",
+            dependencies: ["RentGuardSystemd", "RentGuardHTTP", "RentGuardTesting", "RentGuardCore", "RentGuardStore"]
+        ),
         .testTarget(
             name: "RentGuardSimulatorTests",
             dependencies: ["RentGuardSimulator", "RentGuardCore", "RentGuardConfig"],
@@ -119,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RentGuardIntegrationTests",
-            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore"]
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore"]
         ),
     ]
 )

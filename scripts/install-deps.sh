@@ -2,7 +2,7 @@
 # Installs the system packages RentGuard builds and tests with, if any is missing:
 # libmosquitto (client library and headers), the mosquitto broker and clients, SQLite.
 set -euo pipefail
-packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 pkg-config)
+packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
