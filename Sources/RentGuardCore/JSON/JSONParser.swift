@@ -144,10 +144,11 @@ public struct JSONParser {
                 if buf[k] == UInt8(ascii: "-") { negative = true; k += 1 }
                 var v: Int64 = 0
                 while k < i { v = v &* 10 &+ Int64(buf[k] &- 48); k += 1 }
-                return Double(negative ? -v : v)
+                // Negate the Double, not the integer, so that "-0" stays -0.0 as in the text.
+                return negative ? -Double(v) : Double(v)
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self)
-            guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
+            guard let d = Double(text), d.isFinite else { throw Error(offset: start, message: "number out of range") }
             return d
         }
 

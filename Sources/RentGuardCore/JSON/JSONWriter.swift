@@ -37,7 +37,9 @@ extension JSONValue {
         if n == n.rounded(), abs(n) < 9.0e15 {
             out += String(Int64(n))
         } else {
-            out += "\(n)"
+            // Shortest round-trip form; Swift spells integral values up to 2^53 with ".0".
+            let s = "\(n)"
+            out += s.hasSuffix(".0") ? String(s.dropLast(2)) : s
         }
     }
 

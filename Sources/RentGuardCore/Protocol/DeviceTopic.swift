@@ -19,18 +19,18 @@ public struct DeviceTopic: Sendable, Equatable {
         let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
         let prefixLevels = prefix.split(separator: "/", omittingEmptySubsequences: false)
         guard levels.count == prefixLevels.count + 3, Array(levels.prefix(prefixLevels.count)) == prefixLevels else {
-            return .failure(Rejection(.badTopic, "topic '\(topic.prefix(200))' is not \(prefix)/<building>/<device>/<telemetry|event|status>"))
+            return .failure(Rejection(.badTopic, "topic '\(Rejection.printable(topic, limit: 200))' is not \(prefix)/<building>/<device>/<telemetry|event|status>"))
         }
         let building = String(levels[prefixLevels.count])
         let device = String(levels[prefixLevels.count + 1])
         guard isValidID(building) else {
-            return .failure(Rejection(.badTopic, "building id '\(building.prefix(80))' is not [A-Za-z0-9_.-]{1,64}"))
+            return .failure(Rejection(.badTopic, "building id '\(Rejection.printable(building, limit: 80))' is not [A-Za-z0-9_.-]{1,64}"))
         }
         guard isValidID(device) else {
-            return .failure(Rejection(.badTopic, "device id '\(device.prefix(80))' is not [A-Za-z0-9_.-]{1,64}"))
+            return .failure(Rejection(.badTopic, "device id '\(Rejection.printable(device, limit: 80))' is not [A-Za-z0-9_.-]{1,64}"))
         }
         guard let channel = Channel(rawValue: String(levels[prefixLevels.count + 2])), channel != .cmd else {
-            return .failure(Rejection(.badTopic, "topic '\(topic.prefix(200))' does not end in telemetry, event or status", device: device))
+            return .failure(Rejection(.badTopic, "topic '\(Rejection.printable(topic, limit: 200))' does not end in telemetry, event or status", device: device))
         }
         return .success(DeviceTopic(building: building, device: device, channel: channel))
     }

@@ -25,5 +25,6 @@ public enum FieldLimits {
     public static let gasFlowM3PerH: ClosedRange<Double> = 0...1_000
     /// Timestamps before 2001-09-09 (1e12 ms) are taken as a clock that was never set.
     public static let minTimestampMs: Int64 = 1_000_000_000_000
+    /// An event's `detail` is cut to this many UTF-8 bytes (at a character boundary).
     public static let maxDetailLength = 512
 }

@@ -32,10 +32,17 @@ public struct ProtocolDecoder: Sendable {
         self.options = Options(
             building: config.gateway.building, topicPrefix: config.ingest.topicPrefix,
             maxPayloadBytes: config.ingest.maxPayloadBytes,
-            futureToleranceMs: futureCheck ? Int64(config.ingest.futureToleranceSeconds * 1000) : nil)
+            futureToleranceMs: futureCheck ? Self.milliseconds(config.ingest.futureToleranceSeconds) : nil)
         var r: [String: DeviceKind] = [:]
         for d in config.devices { r[d.id] = d.kind }
         self.registry = r
+    }
+
+    /// Seconds → whole milliseconds, clamped to 0...1e15 so that no configured value can trap.
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        let ms = seconds * 1000
+        guard ms > 0 else { return 0 }  // negative and NaN
+        return Int64(min(ms, 1e15))
     }
 
     public func decode(topic: String, payload: [UInt8], receivedAt: Int64) -> Result<Reading, Rejection> {
@@ -91,15 +98,23 @@ public struct ProtocolDecoder: Sendable {
         guard case let .number(n) = v else {
             throw Rejection(.wrongType, "'ts' must be an integer (Unix ms), got a \(v.typeName)", device: f.device)
         }
-        guard n == n.rounded(), abs(n) < 9.0e15 else {
-            throw Rejection(.wrongType, "'ts' must be an integer number of milliseconds, got \(n)", device: f.device)
+        guard n == n.rounded() else {
+            throw Rejection(.wrongType, "'ts' must be an integer number of milliseconds, got \(Rejection.number(n))", device: f.device)
+        }
+        guard abs(n) < 9.0e15 else {
+            throw Rejection(.implausibleTimestamp, "'ts' \(Rejection.number(n)) is not a plausible Unix time in milliseconds", device: f.device)
         }
         let ts = Int64(n)
         guard ts >= FieldLimits.minTimestampMs else {
             throw Rejection(.implausibleTimestamp, "'ts' \(ts) is before 2001: the device clock is not set (or sent seconds, not ms)", device: f.device)
         }
-        if let tol = options.futureToleranceMs, ts > receivedAt + tol {
-            throw Rejection(.futureTimestamp, "'ts' is \((ts - receivedAt) / 1000) s ahead of the gateway clock (limit \(tol / 1000) s)", device: f.device)
+        // Overflow-safe: `receivedAt` comes from the caller and `tol` from configuration.
+        if let tol = options.futureToleranceMs {
+            let (limit, overflow) = receivedAt.addingReportingOverflow(tol)
+            if !overflow, ts > limit {
+                let ahead = (Double(ts) - Double(receivedAt)) / 1000
+                throw Rejection(.futureTimestamp, "'ts' \(ts) is \(Int64(ahead)) s ahead of the gateway clock (limit \(tol / 1000) s)", device: f.device)
+            }
         }
         return (ts, true)
     }
@@ -145,7 +160,7 @@ public struct ProtocolDecoder: Sendable {
                     throw Rejection(.missingField, "ports[\(i)] has no 'state'", device: f.device)
                 }
                 guard let state = PortState(rawValue: stateString) else {
-                    throw Rejection(.outOfRange, "ports[\(i)].state '\(stateString.prefix(40))' is not idle, charging, full or fault", device: f.device)
+                    throw Rejection(.outOfRange, "ports[\(i)].state '\(Rejection.printable(stateString, limit: 40))' is not idle, charging, full or fault", device: f.device)
                 }
                 ports.append(ChargerPortReading(
                     port: port, state: state,
@@ -191,15 +206,28 @@ public struct ProtocolDecoder: Sendable {
             throw Rejection(.missingField, "event payload has no 'event'", device: f.device)
         }
         guard let n = DeviceEvent.Name(rawValue: name) else {
-            throw Rejection(.unknownEvent, "event '\(name.prefix(40))' is not one of \(DeviceEvent.Name.allCases.map(\.rawValue).joined(separator: ", "))", device: f.device)
+            throw Rejection(.unknownEvent, "event '\(Rejection.printable(name, limit: 40))' is not one of \(DeviceEvent.Name.allCases.map(\.rawValue).joined(separator: ", "))", device: f.device)
         }
         let port = try f.integer("port", FieldLimits.portNumber)
         if kind == .charger, n == .sessionStart || n == .sessionEnd, port == nil {
-            throw Rejection(.missingField, "charger event '\(name)' has no 'port'", device: f.device)
+            throw Rejection(.missingField, "charger event '\(n.rawValue)' has no 'port'", device: f.device)
         }
-        var detail = try f.string("detail")
-        if let d = detail, d.utf8.count > FieldLimits.maxDetailLength { detail = String(d.prefix(FieldLimits.maxDetailLength)) }
+        let detail = try f.string("detail").map { truncated($0, toUTF8Bytes: FieldLimits.maxDetailLength) }
         return DeviceEvent(name: n, port: port, detail: detail)
+    }
+
+    /// `s` cut to at most `limit` UTF-8 bytes, at a character boundary.
+    static func truncated(_ s: String, toUTF8Bytes limit: Int) -> String {
+        guard s.utf8.count > limit else { return s }
+        var bytes = 0
+        var end = s.startIndex
+        for c in s {
+            let n = c.utf8.count
+            guard bytes + n <= limit else { break }
+            bytes += n
+            end = s.index(after: end)
+        }
+        return String(s[..<end])
     }
 }
 
@@ -209,8 +237,14 @@ struct Fields {
     let device: String
     var path: String = ""
 
+    /// The member named `key` (the first, if the key repeats); `null` counts as absent.
     func value(_ key: String) -> JSONValue? {
-        for (k, v) in members where k == key { return v }
+        for (k, v) in members where k == key {
+            // Not `v == .null ? nil : v`: JSONValue is ExpressibleByNilLiteral, so that `nil`
+            // would become `.null`.
+            if case .null = v { return nil }
+            return v
+        }
         return nil
     }
 
@@ -220,7 +254,7 @@ struct Fields {
         case .null: return nil
         case let .number(n):
             guard range.contains(n) else {
-                throw Rejection(.outOfRange, "'\(path)\(key)' = \(n) is outside \(range.lowerBound)...\(range.upperBound)", device: device)
+                throw Rejection(.outOfRange, "'\(path)\(key)' = \(Rejection.number(n)) is outside \(Rejection.number(range.lowerBound))...\(Rejection.number(range.upperBound))", device: device)
             }
             return n
         default:
@@ -233,14 +267,14 @@ struct Fields {
         switch v {
         case .null: return nil
         case let .number(n):
-            guard n == n.rounded(), abs(n) < 1e15 else {
-                throw Rejection(.wrongType, "'\(path)\(key)' must be an integer, got \(n)", device: device)
+            guard n == n.rounded() else {
+                throw Rejection(.wrongType, "'\(path)\(key)' must be an integer, got \(Rejection.number(n))", device: device)
             }
-            let i = Int(n)
-            guard range.contains(i) else {
-                throw Rejection(.outOfRange, "'\(path)\(key)' = \(i) is outside \(range.lowerBound)...\(range.upperBound)", device: device)
+            // Compare as Double before converting, so that a huge integer is out of range, not a trap.
+            guard n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
+                throw Rejection(.outOfRange, "'\(path)\(key)' = \(Rejection.number(n)) is outside \(range.lowerBound)...\(range.upperBound)", device: device)
             }
-            return i
+            return Int(n)
         default:
             throw Rejection(.wrongType, "'\(path)\(key)' must be an integer, got a \(v.typeName)", device: device)
         }

@@ -66,10 +66,15 @@ public struct RegistryMessage: Sendable, Equatable {
         return RegistryMessage(kind: "alarms", messageID: t.messageID, body: body, priority: Priority.of(a), orderKey: a.id)
     }
 
-    /// The payload as sent: `body` with `sent_at` added.
+    /// The payload as sent: `body` with `sent_at` added as its first member.
+    ///
+    /// `stored` is a serialised JSON object (normally `body.serialized()`); anything else is
+    /// returned unchanged. JSON whitespace around the braces is tolerated.
     public static func payload(_ stored: String, sentAt: Int64) -> String {
-        guard stored.hasPrefix("{") else { return stored }
-        let rest = stored.dropFirst()
-        return "{\"sent_at\":\(sentAt)" + (rest.hasPrefix("}") ? "" : ",") + rest
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let open = stored.firstIndex(where: { !isSpace($0) }), stored[open] == "{" else { return stored }
+        let rest = stored[stored.index(after: open)...]
+        let isEmpty = rest.first(where: { !isSpace($0) }) == "}"
+        return "{\"sent_at\":\(sentAt)" + (isEmpty ? "" : ",") + rest
     }
 }

@@ -28,3 +28,25 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(reason.rawValue): \(detail)" }
 }
+
+extension Rejection {
+    /// Text from the wire (a topic, an id, an event name) made safe for a one-line detail:
+    /// at most `limit` characters, control characters and line separators shown as `\u{…}`.
+    static func printable(_ s: some StringProtocol, limit: Int) -> String {
+        var out = ""
+        for (n, c) in s.enumerated() {
+            if n == limit { out += "…"; break }
+            for u in c.unicodeScalars {
+                if u.properties.generalCategory == .control || u == "\u{2028}" || u == "\u{2029}" {
+                    out += "\\u{" + String(u.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out
+    }
+
+    /// A number as JSON writes it: `150`, not `150.0`.
+    static func number(_ n: Double) -> String { JSONValue.number(n).serialized() }
+}
