@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -63,6 +64,7 @@ let package = Package(
             dependencies: [
                 "RentGuardCore", "RentGuardStore", "RentGuardMQTT", "CCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -147,6 +149,7 @@ let package = Package(
                 "RentGuardMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -168,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RentGuardIntegrationTests",
-            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore"]
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore", "RentGuardForwarding"]
         ),
     ]
 )

@@ -141,6 +141,21 @@ private struct Validation {
         if let m = config.registry.mqtt {
             checkBroker(m, at: p.key("mqtt"))
         }
+        if let h = config.registry.https {
+            let hp = p.key("https")
+            let lower = h.url.lowercased()
+            if !(lower.hasPrefix("https://") || lower.hasPrefix("http://")) || h.url.split(separator: "/").count < 2 {
+                add(hp.key("url"), "must be https://HOST[:PORT][/PATH] (or http:// for a test receiver), found '\(h.url)'")
+            }
+            if h.secretFile == nil {
+                add(hp.key("secret_file"), "missing: HTTPS deliveries are signed (X-RG-Signature); point secret_file at a file holding the shared secret")
+            } else if let f = h.secretFile {
+                checkFile(f, at: hp.key("secret_file"))
+            }
+            if let ca = h.caFile { checkFile(ca, at: hp.key("ca_file")) }
+            checkPositive(h.timeoutSeconds, at: hp.key("timeout_s"), unit: "seconds")
+        }
+        checkPositive(config.registry.heartbeatIntervalSeconds, at: p.key("heartbeat_interval_s"), unit: "seconds")
     }
 
     mutating func checkStorage() {
@@ -156,6 +171,7 @@ private struct Validation {
             add(p.key("aggregate_minutes"), "must be from 1 to 1440 minutes, found \(s.aggregateMinutes)")
         }
         checkPositive(s.flushIntervalSeconds, at: p.key("flush_interval_s"), unit: "seconds")
+        checkPositive(s.outboxMaxMB, at: p.key("outbox_max_mb"), unit: "MiB")
     }
 
     mutating func checkIngest() {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import RentGuardConfig
@@ -43,8 +44,8 @@ public struct Daemon {
         defer { store.close() }
         logger.info("database open", metadata: ["path": "\(dbPath)", "size_bytes": "\(store.databaseSizeBytes())"])
 
-        let doorbell = Doorbell()
         var services: [any Service] = []
+        let health = GatewayHealth(startedAt: wallClockMs())
 
         // The building broker: device traffic in, commands out.
         let buildingStatus = "\(config.ingest.topicPrefix)/\(gw.building)/\(gw.id)/status"
@@ -55,8 +56,11 @@ public struct Daemon {
             logger: logger.labelled("mqtt.building"))
         services.append(MQTTClientService(client: building, onlineMessage: (buildingStatus, Array(#"{"online":true}"#.utf8)), logger: logger))
 
-        // The registry over MQTT: its own connection, QoS 1, persistent session.
-        var destinations: [any DeliveryDestination] = []
+        // Destinations. Each has its own dispatcher (and doorbell), so that a slow landlord
+        // webhook never holds up the registry.
+        var registryDestinations: [any DeliveryDestination] = []
+        var landlordDestinations: [any DeliveryDestination] = []
+        var registryClient: MQTTClient?
         if let registryBroker = config.registry.mqtt {
             let registryStatus = "\(config.registry.topicPrefix)/\(gw.building)/status"
             let registry = try MQTTClient(
@@ -64,30 +68,86 @@ public struct Daemon {
                     clientID: "rentguardd-\(gw.id)-registry", will: MQTTWill(topic: registryStatus, payload: Array(#"{"online":false}"#.utf8)),
                     qos0BufferLimit: 1000),
                 logger: logger.labelled("mqtt.registry"))
+            registryClient = registry
             services.append(MQTTClientService(client: registry, onlineMessage: (registryStatus, Array(#"{"online":true}"#.utf8)), logger: logger))
-            destinations.append(MQTTRegistryDestination(client: registry, topicPrefix: config.registry.topicPrefix, building: gw.building))
-        } else {
+            registryDestinations.append(MQTTRegistryDestination(client: registry, topicPrefix: config.registry.topicPrefix, building: gw.building))
+        }
+        var httpClient: HTTPClient?
+        func http() throws -> HTTPClient {
+            if let httpClient { return httpClient }
+            let c = try HTTPClient.forwarding(caFile: config.registry.https?.caFile)
+            httpClient = c
+            return c
+        }
+        var registrySecret: [UInt8]?
+        if let https = config.registry.https {
+            do {
+                registrySecret = try https.secretFile.map(readSecret) ?? []
+            } catch {
+                throw DaemonError.startup("cannot read registry.https.secret_file: \(error)")
+            }
+            registryDestinations.append(HTTPSDestination.registry(
+                client: try http(), baseURL: https.url, building: gw.building, secret: registrySecret ?? [],
+                timeout: .milliseconds(Int64(https.timeoutSeconds * 1000))))
+        }
+        for landlord in config.landlords {
+            for (i, channel) in landlord.channels.enumerated() {
+                let name = DeliveryPlan.landlordDestination(landlord.id, channel: i)
+                switch channel.type {
+                case "webhook":
+                    guard let url = channel.url else { continue }
+                    let secret: [UInt8]
+                    do {
+                        secret = try channel.secretFile.map(readSecret) ?? registrySecret ?? []
+                    } catch {
+                        throw DaemonError.startup("cannot read the secret of landlord \(landlord.id): \(error)")
+                    }
+                    let hook = HTTPSDestination(name: name, client: try http(), secret: secret, timeout: .seconds(10)) { _ in url }
+                    landlordDestinations.append(LandlordDigest(hook, building: gw.building, gateway: gw.id))
+                case "mqtt":
+                    guard let topic = channel.topic, let registry = registryClient else { continue }
+                    landlordDestinations.append(LandlordDigest(
+                        LandlordMQTTDestination(name: name, client: registry, topic: topic), building: gw.building, gateway: gw.id))
+                default:
+                    continue
+                }
+            }
+        }
+        if registryDestinations.isEmpty {
             logger.warning("no registry destination is configured: alarms are stored but not forwarded")
         }
 
-        for d in destinations {
-            services.append(OutboxDispatcher(destination: d, store: store, doorbell: doorbell, logger: logger.labelled("forward"), clock: wallClockMs))
+        let destinations = registryDestinations + landlordDestinations
+        let bells = destinations.map { _ in Doorbell() }
+        let doorbells = Doorbells(bells)
+        for (d, bell) in zip(destinations, bells) {
+            services.append(OutboxDispatcher(destination: d, store: store, doorbell: bell, logger: logger.labelled("forward"), clock: wallClockMs))
         }
+        services.append(HeartbeatService(
+            config: config, store: store, health: health, registryDestinations: registryDestinations.map(\.name),
+            allDestinations: destinations.map(\.name), doorbells: doorbells, logger: logger.labelled("heartbeat")))
+        let plan = DeliveryPlan(config: config, registryDestinations: registryDestinations.map(\.name))
         let detection = DetectionService(
-            config: config, options: .init(eventClock: settings.eventClock, alarmDestinations: destinations.map(\.name)),
-            building: building, store: store, doorbell: doorbell, logger: logger.labelled("pipeline"))
+            config: config, options: .init(eventClock: settings.eventClock, plan: plan),
+            building: building, store: store, doorbells: doorbells, health: health, logger: logger.labelled("pipeline"))
         services.append(detection)
 
         logger.info("rentguardd starting", metadata: [
             "version": "\(RentGuardVersion.current)", "gateway": "\(gw.id)", "building": "\(gw.building)",
-            "broker": "\(config.broker.url)", "registry": "\(config.registry.mqtt?.url ?? "-")", "config": "\(settings.configPath)",
+            "broker": "\(config.broker.url)", "destinations": "\(destinations.map(\.name).joined(separator: ","))", "config": "\(settings.configPath)",
         ])
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger.labelled("lifecycle")))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await httpClient?.shutdown()
+            throw error
+        }
+        try? await httpClient?.shutdown()
         logger.info("rentguardd stopped")
     }
 }

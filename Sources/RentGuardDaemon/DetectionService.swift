@@ -16,13 +16,13 @@ public final class DetectionService: Service, Sendable {
         /// wall-clock ticks and no future-timestamp check, so a recorded trace replays at any
         /// speed with the same detections.
         public var eventClock: Bool
-        /// Outbox destinations that receive every alarm message.
-        public var alarmDestinations: [String]
+        /// Where each message goes: the registry destinations and the landlords' channels.
+        public var plan: DeliveryPlan
         public var tickInterval: Duration
 
-        public init(eventClock: Bool = false, alarmDestinations: [String], tickInterval: Duration = .seconds(1)) {
+        public init(eventClock: Bool = false, plan: DeliveryPlan, tickInterval: Duration = .seconds(1)) {
             self.eventClock = eventClock
-            self.alarmDestinations = alarmDestinations
+            self.plan = plan
             self.tickInterval = tickInterval
         }
     }
@@ -31,7 +31,8 @@ public final class DetectionService: Service, Sendable {
     let options: Options
     let building: MQTTClient
     let store: Store
-    let doorbell: Doorbell
+    let doorbells: Doorbells
+    let health: GatewayHealth
     let logger: Logger
     let statistics = IngestStatistics()
     let events: AsyncStream<PipelineEvent>
@@ -43,12 +44,13 @@ public final class DetectionService: Service, Sendable {
         case input(CoreInput)
     }
 
-    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, doorbell: Doorbell, logger: Logger) {
+    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, doorbells: Doorbells, health: GatewayHealth, logger: Logger) {
         self.config = config
         self.options = options
         self.building = building
         self.store = store
-        self.doorbell = doorbell
+        self.doorbells = doorbells
+        self.health = health
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: PipelineEvent.self, bufferingPolicy: .unbounded)
     }

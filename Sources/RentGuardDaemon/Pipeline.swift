@@ -105,18 +105,11 @@ struct Pipeline {
         ])
         // Behind a failed write, later transitions queue too, so that one alarm's stay in order.
         if !unpersisted.isEmpty || !write(t) { unpersisted.append(t) }
-        service.doorbell.ring()
+        service.doorbells.ring()
     }
 
     func write(_ t: AlarmTransition) -> Bool {
-        let message = RegistryMessage.alarm(t, building: config.gateway.building, gateway: config.gateway.id)
-        let payload = message.body.serialized()
-        let created = wallClockMs()
-        let rows = service.options.alarmDestinations.map {
-            NewOutboxMessage(
-                messageID: message.messageID, destination: $0, kind: message.kind, priority: message.priority,
-                orderKey: message.orderKey, payload: payload, createdAt: created)
-        }
+        let rows = service.options.plan.rows(for: t, createdAt: wallClockMs())
         do {
             try service.store.recordAlarmTransition(t, outbox: rows)
             return true
@@ -193,10 +186,11 @@ struct Pipeline {
     }
 
     mutating func housekeeping(now: Int64) {
+        updateHealth(now: now)
         if !unpersisted.isEmpty {
             let pending = unpersisted
             unpersisted = pending.filter { !write($0) }
-            service.doorbell.ring()
+            service.doorbells.ring()
         }
         if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
         if now - lastSummary >= 60_000 {
@@ -237,6 +231,28 @@ struct Pipeline {
         if let topic { md["topic"] = "\(topic.prefix(200))" }
         if suppressed > 0 { md["suppressed_since_last"] = "\(suppressed)" }
         logger.warning(r.reason == .unknownDevice ? "message from an unregistered device" : "message rejected", metadata: md)
+    }
+
+    /// Publishes the gateway's health for the heartbeat, the watchdog and the local API.
+    func updateHealth(now: Int64) {
+        var online = 0, offline = 0, neverSeen = 0
+        for d in config.devices {
+            guard let row = deviceRows[d.id] else { neverSeen += 1; continue }
+            let interval = Int64((d.reportIntervalSeconds ?? 60) * 1000)
+            if row.online == false || now - row.lastSeen > 3 * interval { offline += 1 } else { online += 1 }
+        }
+        let stats = service.statistics.snapshot
+        service.health.update {
+            $0.devicesRegistered = config.devices.count
+            $0.devicesOnline = online
+            $0.devicesOffline = offline
+            $0.devicesNeverSeen = neverSeen
+            $0.activeAlarms = engine.activeAlarms.count
+            $0.lastPipelineTick = now
+            $0.messagesReceived = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
+            $0.messagesRejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
+            $0.unpersistedTransitions = unpersisted.count
+        }
     }
 
     func summary() -> String {

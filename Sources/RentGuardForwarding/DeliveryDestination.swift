@@ -19,4 +19,15 @@ public protocol DeliveryDestination: Sendable {
     func waitUntilReady(timeout: Duration) async -> Bool
     /// Delivers one message; `payload` is the final JSON text.
     func deliver(_ message: OutboxMessage, payload: String) async -> DeliveryOutcome
+    /// Delivers several messages, in order; one outcome per message.
+    func deliver(batch: [(message: OutboxMessage, payload: String)]) async -> [DeliveryOutcome]
+}
+
+extension DeliveryDestination {
+    /// One at a time, in order.
+    public func deliver(batch: [(message: OutboxMessage, payload: String)]) async -> [DeliveryOutcome] {
+        var out: [DeliveryOutcome] = []
+        for item in batch { out.append(await deliver(item.message, payload: item.payload)) }
+        return out
+    }
 }

@@ -1,30 +1,74 @@
-/// Wakes a waiting task: rung when new work is queued. Rings coalesce.
-public final class Doorbell: Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
+import Synchronization
 
-    public init() {
-        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+/// Wakes one waiting task when new work is queued. Rings coalesce: a ring while nobody
+/// waits is kept for the next wait. Safe against cancellation and timeouts.
+public final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Bool, Never>)?
+        var nextID: UInt64 = 0
     }
 
-    public func ring() { continuation.yield() }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func ring() {
+        let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+            if let w = s.waiter {
+                s.waiter = nil
+                return w.continuation
+            }
+            s.rung = true
+            return nil
+        }
+        waiter?.resume(returning: true)
+    }
 
     /// Waits for a ring, or until `timeout` passes. Returns true if it was rung.
+    /// One waiter at a time (a second waiter displaces the first, which returns false).
     public func wait(timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                var it = self.stream.makeAsyncIterator()
-                return await it.next() != nil
+        let id = state.withLock { s -> UInt64? in
+            if s.rung {
+                s.rung = false
+                return nil
             }
-            group.addTask {
+            s.nextID += 1
+            return s.nextID
+        }
+        guard let id else { return true }
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let (rungMeanwhile, displaced) = state.withLock { s -> (Bool, CheckedContinuation<Bool, Never>?) in
+                if s.rung {
+                    s.rung = false
+                    return (true, nil)
+                }
+                let displaced = s.waiter?.continuation
+                s.waiter = (id, c)
+                return (false, displaced)
+            }
+            displaced?.resume(returning: false)
+            if rungMeanwhile {
+                c.resume(returning: true)
+                return
+            }
+            Task {
                 try? await Task.sleep(for: timeout)
-                return false
+                let expired = self.state.withLock { s -> CheckedContinuation<Bool, Never>? in
+                    guard let w = s.waiter, w.id == id else { return nil }
+                    s.waiter = nil
+                    return w.continuation
+                }
+                expired?.resume(returning: false)
             }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
     }
+}
 
-    public func close() { continuation.finish() }
+/// Rings every dispatcher's doorbell: each destination has its own, so a slow one never
+/// holds up another.
+public struct Doorbells: Sendable {
+    public var bells: [Doorbell]
+    public init(_ bells: [Doorbell] = []) { self.bells = bells }
+    public func ring() { for b in bells { b.ring() } }
 }

@@ -32,6 +32,17 @@ public struct MQTTRegistryDestination: DeliveryDestination {
         }
     }
 
+    /// Pipelined: all of the batch is queued in order, then the PUBACKs are awaited.
+    public func deliver(batch: [(message: OutboxMessage, payload: String)]) async -> [DeliveryOutcome] {
+        let results = await client.publishBatch(batch.map { (topic(for: $0.message), Array($0.payload.utf8)) }, qos: 1, timeout: ackTimeout)
+        return results.map {
+            switch $0 {
+            case .success: return .delivered
+            case let .failure(e): return .retry(e.description)
+            }
+        }
+    }
+
     public func deliver(_ message: OutboxMessage, payload: String) async -> DeliveryOutcome {
         do {
             try await client.publish(topic: topic(for: message), payload: Array(payload.utf8), qos: 1, retain: false, timeout: ackTimeout)

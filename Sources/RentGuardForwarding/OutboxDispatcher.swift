@@ -84,43 +84,50 @@ public final class OutboxDispatcher: Service, Sendable {
             if rows.isEmpty { return attempted }
             let wait = deadline.map { max(.zero, $0 - ContinuousClock.now) } ?? .seconds(5)
             guard await destination.waitUntilReady(timeout: wait) else { return attempted }
-            for row in rows {
-                if deadline == nil, Task.isCancelled { return attempted }
-                attempted += 1
-                await deliver(row)
-            }
+            if deadline == nil, Task.isCancelled { return attempted }
+            attempted += rows.count
+            await deliver(rows)
         }
         return attempted
     }
 
-    func deliver(_ row: OutboxMessage) async {
+    func deliver(_ rows: [OutboxMessage]) async {
         let sentAt = clock()
-        let payload = RegistryMessage.payload(row.payload, sentAt: sentAt)
-        let outcome = await destination.deliver(row, payload: payload)
+        let outcomes = await destination.deliver(batch: rows.map { ($0, RegistryMessage.payload($0.payload, sentAt: sentAt)) })
         let now = clock()
-        do {
-            switch outcome {
-            case .delivered:
-                try store.markDelivered(rowIDs: [row.rowID], at: now)
-                delivered.increment()
-                latency.recordMilliseconds(max(0, now - row.createdAt))
-                logger.debug("delivered", metadata: ["message_id": "\(row.messageID)", "kind": "\(row.kind)", "latency_ms": "\(now - row.createdAt)"])
-            case let .retry(why):
-                let delay = backoff(attempts: row.attempts + 1)
-                try store.markRetry(rowID: row.rowID, error: why, nextAttemptAt: now + delay)
-                retried.increment()
-                logger.warning("delivery failed; will retry", metadata: [
-                    "message_id": "\(row.messageID)", "error": "\(why)", "retry_in_ms": "\(delay)", "attempts": "\(row.attempts + 1)",
-                ])
-            case let .rejected(why):
-                try store.markDead(rowID: row.rowID, error: why, at: now)
-                deadLettered.increment()
-                logger.error("delivery refused for good; kept as dead letter", metadata: [
-                    "message_id": "\(row.messageID)", "kind": "\(row.kind)", "error": "\(why)",
-                ])
+        var delivered: [Int64] = []
+        for (row, outcome) in zip(rows, outcomes) {
+            do {
+                switch outcome {
+                case .delivered:
+                    delivered.append(row.rowID)
+                    self.delivered.increment()
+                    latency.recordMilliseconds(max(0, now - row.createdAt))
+                case let .retry(why):
+                    let delay = backoff(attempts: row.attempts + 1)
+                    try store.markRetry(rowID: row.rowID, error: why, nextAttemptAt: now + delay)
+                    retried.increment()
+                    logger.warning("delivery failed; will retry", metadata: [
+                        "message_id": "\(row.messageID)", "error": "\(why)", "retry_in_ms": "\(delay)", "attempts": "\(row.attempts + 1)",
+                    ])
+                case let .rejected(why):
+                    try store.markDead(rowID: row.rowID, error: why, at: now)
+                    deadLettered.increment()
+                    logger.error("delivery refused for good; kept as dead letter", metadata: [
+                        "message_id": "\(row.messageID)", "kind": "\(row.kind)", "error": "\(why)",
+                    ])
+                }
+            } catch {
+                logger.error("cannot update the outbox", metadata: ["message_id": "\(row.messageID)", "error": "\(error)"])
             }
+        }
+        guard !delivered.isEmpty else { return }
+        do {
+            // One transaction (one fsync) for the whole batch.
+            try store.markDelivered(rowIDs: delivered, at: now)
+            logger.debug("delivered", metadata: ["count": "\(delivered.count)"])
         } catch {
-            logger.error("cannot update the outbox", metadata: ["message_id": "\(row.messageID)", "error": "\(error)"])
+            logger.error("cannot mark messages delivered (they will be sent again)", metadata: ["error": "\(error)"])
         }
     }
 

@@ -157,6 +157,48 @@ public final class MQTTClient: Sendable {
         try await awaitAck(mid: mid, timeout: timeout)
     }
 
+    /// Queues several QoS 1 messages in order without waiting between them, then waits for
+    /// every acknowledgement: MQTT keeps one connection's messages in order, and the round
+    /// trips overlap. Returns one result per message, in order.
+    public func publishBatch(_ messages: [(topic: String, payload: [UInt8])], qos: Int = 1, timeout: Duration = .seconds(30)) async -> [Result<Void, MQTTError>] {
+        guard qos > 0 else {
+            var out: [Result<Void, MQTTError>] = []
+            for m in messages {
+                do { try await publish(topic: m.topic, payload: m.payload, qos: 0) ; out.append(.success(())) }
+                catch { out.append(.failure(error as? MQTTError ?? .timedOut)) }
+            }
+            return out
+        }
+        var mids: [Result<Int32, MQTTError>] = []
+        for m in messages {
+            if state.withLock({ $0.stopRequested }) { mids.append(.failure(.shutdown)); continue }
+            var mid: Int32 = 0
+            let rc = m.payload.withUnsafeBytes { p in
+                mosquitto_publish_v5(handle.raw, &mid, m.topic, Int32(p.count), p.baseAddress, Int32(qos), false, nil)
+            }
+            if rc == MOSQ_ERR_SUCCESS.rawValue {
+                counters.published.add(1, ordering: .relaxed)
+                mids.append(.success(mid))
+            } else {
+                mids.append(.failure(rc == MOSQ_ERR_NO_CONN.rawValue ? .notConnected : .library(rc)))
+            }
+        }
+        var results: [Result<Void, MQTTError>] = []
+        for r in mids {
+            switch r {
+            case let .failure(e): results.append(.failure(e))
+            case let .success(mid):
+                do {
+                    try await awaitAck(mid: mid, timeout: timeout)
+                    results.append(.success(()))
+                } catch {
+                    results.append(.failure(error as? MQTTError ?? .timedOut))
+                }
+            }
+        }
+        return results
+    }
+
     /// Disconnects cleanly (the broker does not publish the Will), stops the network thread,
     /// and fails any publish still waiting for its acknowledgement.
     public func shutdown() async {

@@ -25,13 +25,16 @@ public struct NewOutboxMessage: Sendable, Equatable {
     public var orderKey: String?
     /// The JSON body.
     public var payload: String
-    /// Unix milliseconds; also the first attempt time.
+    /// Unix milliseconds; also the first attempt time unless `notBefore` is later.
     public var createdAt: Int64
+    /// The first attempt may not happen before this (a landlord's quiet hours).
+    public var notBefore: Int64?
 
     public init(
         messageID: String, destination: String, kind: String, topic: String? = nil, priority: Int,
-        orderKey: String? = nil, payload: String, createdAt: Int64
+        orderKey: String? = nil, payload: String, createdAt: Int64, notBefore: Int64? = nil
     ) {
+        self.notBefore = notBefore
         self.messageID = messageID
         self.destination = destination
         self.kind = kind

@@ -15,7 +15,7 @@ extension Store {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending')
             ON CONFLICT (message_id, destination) DO NOTHING
             """,
-            [m.messageID, m.destination, m.kind, m.topic, m.priority, m.orderKey, m.payload, m.createdAt, m.createdAt])
+            [m.messageID, m.destination, m.kind, m.topic, m.priority, m.orderKey, m.payload, m.createdAt, max(m.createdAt, m.notBefore ?? m.createdAt)])
     }
 
     static func outboxMessage(_ row: SQLiteRow) throws -> OutboxMessage {
@@ -38,6 +38,15 @@ extension Store {
             WHERE e.destination = o.destination AND e.order_key = o.order_key
               AND e.state = 'pending' AND e.id < o.id))
         """
+
+    /// Deletes the pending rows of `kind` for `destination` (a newer heartbeat supersedes
+    /// older ones that were never delivered); returns how many.
+    @discardableResult
+    public func deletePending(destination: String, kind: String) throws -> Int {
+        try withConnection { db in
+            try db.run("DELETE FROM outbox WHERE destination = ? AND kind = ? AND state = 'pending'", [destination, kind])
+        }
+    }
 
     /// Adds messages in one transaction. A message whose (messageID, destination) is already
     /// stored is ignored.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RentGuardCore
 import RentGuardMQTT
+import RentGuardStore
 import RentGuardTesting
 
 /// A building broker, a separate registry broker, and the real daemon between them, with
@@ -14,13 +15,21 @@ final class DaemonFixture: @unchecked Sendable {
     var daemon: DaemonProcess?
     let publisher: MQTTClient
 
-    init(clearHoldSeconds: Double = 1, sameBroker: Bool = false) async throws {
+    /// - Parameters:
+    ///   - registryExtra: YAML lines added under `registry:` (e.g. an `https:` target), indented by 2.
+    ///   - extra: YAML added at the top level (e.g. `landlords:`); `unitLandlord` names unit 101's landlord.
+    init(
+        clearHoldSeconds: Double = 1, sameBroker: Bool = false, registryMQTT: Bool = true, registryExtra: String = "",
+        storageExtra: String = "", extra: String = "", unitLandlord: String? = nil
+    ) async throws {
         building = try MosquittoBroker()
         registry = sameBroker ? building : try MosquittoBroker()
         directory = try TemporaryDirectory(prefix: "rentguardd")
         configPath = directory.file("building.yaml")
-        try Self.config(buildingPort: building.port, registryPort: registry.port, stateDir: directory.file("state"), clearHold: clearHoldSeconds)
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try Self.config(
+            buildingPort: building.port, registryPort: registry.port, stateDir: directory.file("state"), clearHold: clearHoldSeconds,
+            registryMQTT: registryMQTT, registryExtra: registryExtra, storageExtra: storageExtra, extra: extra, unitLandlord: unitLandlord
+        ).write(toFile: configPath, atomically: true, encoding: .utf8)
         var logger = Logger(label: "test-publisher")
         logger.logLevel = .warning
         publisher = try MQTTClient(
@@ -30,16 +39,25 @@ final class DaemonFixture: @unchecked Sendable {
         try await publisher.waitUntilConnected(timeout: .seconds(10))
     }
 
-    static func config(buildingPort: Int, registryPort: Int, stateDir: String, clearHold: Double) -> String {
-        """
-        gateway: {id: gw-test, building: testb}
+    static func config(
+        buildingPort: Int, registryPort: Int, stateDir: String, clearHold: Double, registryMQTT: Bool = true,
+        registryExtra: String = "", storageExtra: String = "", extra: String = "", unitLandlord: String? = nil
+    ) -> String {
+        let mqtt = registryMQTT
+            ? "  mqtt: {url: \"mqtt://127.0.0.1:\(registryPort)\", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}\n" : ""
+        let landlord = unitLandlord.map { ", landlord: \($0)" } ?? ""
+        return """
+        gateway: {id: gw-test, building: testb, name: "Test Bldg"}
         broker: {url: "mqtt://127.0.0.1:\(buildingPort)", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}
         registry:
           topic_prefix: registry
-          mqtt: {url: "mqtt://127.0.0.1:\(registryPort)", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}
-        storage: {state_dir: "\(stateDir)", flush_interval_s: 1}
+        \(mqtt)\(registryExtra)
+        storage:
+          state_dir: "\(stateDir)"
+          flush_interval_s: 1
+        \(storageExtra)
         units:
-          - {id: "101", area_m2: 40, registered_occupants: 2}
+          - {id: "101", floor: 1, area_m2: 40, registered_occupants: 2\(landlord)}
         devices:
           - {id: SD-1, kind: smoke_detector, unit: "101", location: "101 bedroom", zone: bedroom}
           - {id: SD-2, kind: smoke_detector, unit: "101", location: "101 kitchen", zone: kitchen}
@@ -48,6 +66,7 @@ final class DaemonFixture: @unchecked Sendable {
           - {id: WM-101, kind: water_meter, unit: "101"}
         thresholds:
           smoke: {clear_hold_s: \(clearHold)}
+        \(extra)
         """
     }
 
@@ -61,7 +80,7 @@ final class DaemonFixture: @unchecked Sendable {
         }
         // Wait for the building subscription to be in place.
         for _ in 0..<100 {
-            if d.log.components(separatedBy: "MQTT connected").count > 1 { break }
+            if d.log.contains("MQTT connected component=mqtt.building") { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         try await Task.sleep(for: .milliseconds(300))
@@ -79,6 +98,18 @@ final class DaemonFixture: @unchecked Sendable {
 
     func smoke(_ device: String, alarm: Bool, obscuration: Double = 0.2, ts: Int64 = DaemonFixture.nowMs) async throws {
         try await publish(device, "telemetry", #"{"ts": \#(ts), "smoke_obscuration_pct_per_m": \#(obscuration), "temperature_c": 22.5, "alarm": \#(alarm)}"#)
+    }
+
+    /// The daemon's database, opened alongside it (WAL allows a reader while it runs).
+    func openStore() throws -> Store {
+        try Store(path: directory.file("state") + "/" + Store.fileName)
+    }
+
+    /// The message ids of every alarm transition the daemon recorded: what the registry is owed.
+    func owedAlarmMessageIDs() throws -> Set<String> {
+        let store = try openStore()
+        defer { store.close() }
+        return Set(try store.outbox(destination: nil, states: [], limit: 1_000_000).filter { $0.kind == "alarms" }.map(\.messageID))
     }
 
     func shutdown() async {

@@ -182,19 +182,63 @@ public struct RegistryConfig: Sendable, Equatable, Decodable {
     public var topicPrefix: String
     /// The registry's MQTT broker (the city's cluster); `nil` disables MQTT forwarding.
     public var mqtt: BrokerConfig?
+    /// The registry's HTTPS endpoint; `nil` disables HTTPS forwarding.
+    public var https: HTTPSTargetConfig?
+    /// How often a heartbeat with the gateway's health goes to the registry (GB 50440 asks
+    /// for a link check at least every 2 h, NFPA 72 every 60 min; 60 s by default).
+    public var heartbeatIntervalSeconds: Double
 
-    public init(topicPrefix: String = "registry", mqtt: BrokerConfig? = nil) {
+    public init(topicPrefix: String = "registry", mqtt: BrokerConfig? = nil, https: HTTPSTargetConfig? = nil, heartbeatIntervalSeconds: Double = 60) {
         self.topicPrefix = topicPrefix
         self.mqtt = mqtt
+        self.https = https
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case topicPrefix = "topic_prefix", mqtt }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case topicPrefix = "topic_prefix", mqtt, https, heartbeatIntervalSeconds = "heartbeat_interval_s"
+    }
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? "registry"
         mqtt = try c.decodeIfPresent(BrokerConfig.self, forKey: .mqtt)
+        https = try c.decodeIfPresent(HTTPSTargetConfig.self, forKey: .https)
+        heartbeatIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? 60
+    }
+}
+
+/// An HTTPS endpoint: the registry's (`POST <url>/v1/buildings/<building>/<kind>`), or a
+/// landlord's webhook. Bodies are signed: `X-RG-Signature: sha256=<hex HMAC of the body>`.
+public struct HTTPSTargetConfig: Sendable, Equatable, Decodable {
+    /// Base URL, `https://…` (or `http://` for a test receiver on loopback).
+    public var url: String
+    /// File holding the shared secret for the HMAC-SHA256 signature.
+    public var secretFile: String?
+    /// A CA certificate (PEM) to trust, for registries with a private CA.
+    public var caFile: String?
+    /// Per-request timeout.
+    public var timeoutSeconds: Double
+
+    public init(url: String, secretFile: String? = nil, caFile: String? = nil, timeoutSeconds: Double = 10) {
+        self.url = url
+        self.secretFile = secretFile
+        self.caFile = caFile
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, secretFile = "secret_file", caFile = "ca_file", timeoutSeconds = "timeout_s"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        secretFile = try c.decodeIfPresent(String.self, forKey: .secretFile)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 10
     }
 }
 
@@ -208,17 +252,21 @@ public struct StorageConfig: Sendable, Equatable, Decodable {
     /// How often in-memory aggregates and device state are written to disk, in seconds.
     /// Alarms and outbox rows are written at once, in their own transaction.
     public var flushIntervalSeconds: Double
+    /// Disk budget of the outbox, in MiB. Over it, the lowest-priority oldest messages
+    /// (heartbeats, then occupancy) are evicted and counted; alarms never are.
+    public var outboxMaxMB: Double
 
-    public init(stateDir: String = "/var/lib/rentguard", retentionDays: Int = 30, aggregateMinutes: Int = 60, flushIntervalSeconds: Double = 60) {
+    public init(stateDir: String = "/var/lib/rentguard", retentionDays: Int = 30, aggregateMinutes: Int = 60, flushIntervalSeconds: Double = 60, outboxMaxMB: Double = 64) {
         self.stateDir = stateDir
         self.retentionDays = retentionDays
         self.aggregateMinutes = aggregateMinutes
         self.flushIntervalSeconds = flushIntervalSeconds
+        self.outboxMaxMB = outboxMaxMB
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stateDir = "state_dir", retentionDays = "retention_days", aggregateMinutes = "aggregate_minutes"
-        case flushIntervalSeconds = "flush_interval_s"
+        case flushIntervalSeconds = "flush_interval_s", outboxMaxMB = "outbox_max_mb"
     }
 
     public init(from decoder: Decoder) throws {
@@ -229,6 +277,7 @@ public struct StorageConfig: Sendable, Equatable, Decodable {
         retentionDays = try c.decodeIfPresent(Int.self, forKey: .retentionDays) ?? d.retentionDays
         aggregateMinutes = try c.decodeIfPresent(Int.self, forKey: .aggregateMinutes) ?? d.aggregateMinutes
         flushIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .flushIntervalSeconds) ?? d.flushIntervalSeconds
+        outboxMaxMB = try c.decodeIfPresent(Double.self, forKey: .outboxMaxMB) ?? d.outboxMaxMB
     }
 }
 
@@ -407,13 +456,16 @@ public struct LandlordConfig: Sendable, Equatable, Decodable {
         public var type: String
         public var url: String?
         public var topic: String?
+        /// Webhook: file holding the HMAC secret (defaults to the registry's secret).
+        public var secretFile: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case type, url, topic }
+        enum CodingKeys: String, CodingKey, CaseIterable { case type, url, topic, secretFile = "secret_file" }
 
-        public init(type: String, url: String? = nil, topic: String? = nil) {
+        public init(type: String, url: String? = nil, topic: String? = nil, secretFile: String? = nil) {
             self.type = type
             self.url = url
             self.topic = topic
+            self.secretFile = secretFile
         }
 
         public init(from decoder: Decoder) throws {
@@ -422,6 +474,7 @@ public struct LandlordConfig: Sendable, Equatable, Decodable {
             type = try c.decode(String.self, forKey: .type)
             url = try c.decodeIfPresent(String.self, forKey: .url)
             topic = try c.decodeIfPresent(String.self, forKey: .topic)
+            secretFile = try c.decodeIfPresent(String.self, forKey: .secretFile)
         }
     }
 

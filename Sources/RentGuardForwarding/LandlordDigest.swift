@@ -1,0 +1,65 @@
+import RentGuardCore
+import RentGuardStore
+
+/// Flood control toward a landlord: when many alarm messages are due at once (a storm of
+/// device faults, a reconnect after an outage), they go as one digest notice instead of a
+/// message each. Fire and critical alarms are never folded into a digest: each goes on its
+/// own, first. (Toward the registry nothing is ever grouped.)
+public struct LandlordDigest: DeliveryDestination {
+    public var name: String { inner.name }
+    let inner: any DeliveryDestination
+    /// More than this many non-urgent messages due at once become one digest.
+    let threshold: Int
+    let building: String
+    let gateway: String
+
+    public init(_ inner: any DeliveryDestination, building: String, gateway: String, threshold: Int = 3) {
+        self.inner = inner
+        self.threshold = threshold
+        self.building = building
+        self.gateway = gateway
+    }
+
+    public func waitUntilReady(timeout: Duration) async -> Bool { await inner.waitUntilReady(timeout: timeout) }
+
+    public func deliver(_ message: OutboxMessage, payload: String) async -> DeliveryOutcome {
+        await inner.deliver(message, payload: payload)
+    }
+
+    public func deliver(batch: [(message: OutboxMessage, payload: String)]) async -> [DeliveryOutcome] {
+        let urgent = batch.indices.filter { batch[$0].message.priority >= RegistryMessage.Priority.critical }
+        let rest = batch.indices.filter { batch[$0].message.priority < RegistryMessage.Priority.critical }
+        var outcomes = [DeliveryOutcome](repeating: .retry("not attempted"), count: batch.count)
+        for i in urgent { outcomes[i] = await inner.deliver(batch[i].message, payload: batch[i].payload) }
+        if rest.count > threshold {
+            let items = rest.map { batch[$0] }
+            let (digest, payload) = Self.digest(items, building: building, gateway: gateway)
+            let outcome = await inner.deliver(digest, payload: payload)
+            for i in rest { outcomes[i] = outcome }
+        } else {
+            for i in rest { outcomes[i] = await inner.deliver(batch[i].message, payload: batch[i].payload) }
+        }
+        return outcomes
+    }
+
+    /// One notice for several alarm messages: their bodies, and one summary line each.
+    static func digest(_ items: [(message: OutboxMessage, payload: String)], building: String, gateway: String) -> (OutboxMessage, String) {
+        let bodies = items.map { (try? JSONParser.parse($0.payload)) ?? .string($0.payload) }
+        let summaries = bodies.compactMap { $0["summary"]?.stringValue }
+        let first = items[0].message
+        let id = "digest:\(first.messageID)+\(items.count)"
+        let body: JSONValue = .object([
+            ("message_id", .string(id)),
+            ("building", .string(building)),
+            ("gateway", .string(gateway)),
+            ("sent_at", bodies.first?["sent_at"] ?? .null),
+            ("kind", "alarm_digest"),
+            ("count", JSONValue(items.count)),
+            ("summary", .string("\(items.count) 条报警 / \(items.count) alarms: " + summaries.joined(separator: "; "))),
+            ("alarms", .array(bodies)),
+        ])
+        var m = first
+        m.messageID = id
+        return (m, body.serialized())
+    }
+}
