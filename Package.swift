@@ -90,6 +90,7 @@ let package = Package(
                 "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding",
                 "RentGuardSystemd", "RentGuardHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import RentGuardConfig
@@ -15,12 +14,45 @@ public struct Daemon {
         public var config: BuildingConfig
         public var configPath: String
         public var eventClock: Bool
+        /// Command-line overrides, applied again to a reloaded configuration.
+        public var overrides: Overrides
 
-        public init(config: BuildingConfig, configPath: String, eventClock: Bool = false) {
+        public init(config: BuildingConfig, configPath: String, eventClock: Bool = false, overrides: Overrides = .init()) {
             self.config = config
             self.configPath = configPath
             self.eventClock = eventClock
+            self.overrides = overrides
         }
+    }
+
+    /// `--broker`, `--registry-broker`, `--state-dir`.
+    public struct Overrides: Sendable {
+        public var broker: String?
+        public var registryBroker: String?
+        public var stateDir: String?
+
+        public init(broker: String? = nil, registryBroker: String? = nil, stateDir: String? = nil) {
+            self.broker = broker
+            self.registryBroker = registryBroker
+            self.stateDir = stateDir
+        }
+
+        public func apply(to c: inout BuildingConfig) {
+            if let broker { c.broker.url = broker }
+            if let registryBroker {
+                var r = c.registry.mqtt ?? BrokerConfig()
+                r.url = registryBroker
+                c.registry.mqtt = r
+            }
+            if let stateDir { c.storage.stateDir = stateDir }
+        }
+    }
+
+    /// Loads and validates the configuration file, with the command-line overrides applied.
+    public static func loadConfig(path: String, overrides: Overrides) throws(ConfigError) -> BuildingConfig {
+        var c = try ConfigLoader.load(path: path, knownThresholds: RuleCatalog.knownThresholds)
+        overrides.apply(to: &c)
+        return c
     }
 
     public let settings: Settings
@@ -56,98 +88,27 @@ public struct Daemon {
             logger: logger.labelled("mqtt.building"))
         services.append(MQTTClientService(client: building, onlineMessage: (buildingStatus, Array(#"{"online":true}"#.utf8)), logger: logger))
 
-        // Destinations. Each has its own dispatcher (and doorbell), so that a slow landlord
-        // webhook never holds up the registry.
-        var registryDestinations: [any DeliveryDestination] = []
-        var landlordDestinations: [any DeliveryDestination] = []
-        var registryClient: MQTTClient?
-        if let registryBroker = config.registry.mqtt {
-            let registryStatus = "\(config.registry.topicPrefix)/\(gw.building)/status"
-            let registry = try MQTTClient(
-                options: registryBroker.clientOptions(
-                    clientID: "rentguardd-\(gw.id)-registry", will: MQTTWill(topic: registryStatus, payload: Array(#"{"online":false}"#.utf8)),
-                    qos0BufferLimit: 1000),
-                logger: logger.labelled("mqtt.registry"))
-            registryClient = registry
-            services.append(MQTTClientService(client: registry, onlineMessage: (registryStatus, Array(#"{"online":true}"#.utf8)), logger: logger))
-            registryDestinations.append(MQTTRegistryDestination(client: registry, topicPrefix: config.registry.topicPrefix, building: gw.building))
-        }
-        var httpClient: HTTPClient?
-        func http() throws -> HTTPClient {
-            if let httpClient { return httpClient }
-            let c = try HTTPClient.forwarding(caFile: config.registry.https?.caFile)
-            httpClient = c
-            return c
-        }
-        var registrySecret: [UInt8]?
-        if let https = config.registry.https {
-            do {
-                registrySecret = try https.secretFile.map(readSecret) ?? []
-            } catch {
-                throw DaemonError.startup("cannot read registry.https.secret_file: \(error)")
-            }
-            registryDestinations.append(HTTPSDestination.registry(
-                client: try http(), baseURL: https.url, building: gw.building, secret: registrySecret ?? [],
-                timeout: .milliseconds(Int64(https.timeoutSeconds * 1000))))
-        }
-        for landlord in config.landlords {
-            for (i, channel) in landlord.channels.enumerated() {
-                let name = DeliveryPlan.landlordDestination(landlord.id, channel: i)
-                switch channel.type {
-                case "webhook":
-                    guard let url = channel.url else { continue }
-                    let secret: [UInt8]
-                    do {
-                        secret = try channel.secretFile.map(readSecret) ?? registrySecret ?? []
-                    } catch {
-                        throw DaemonError.startup("cannot read the secret of landlord \(landlord.id): \(error)")
-                    }
-                    let hook = HTTPSDestination(name: name, client: try http(), secret: secret, timeout: .seconds(10)) { _ in url }
-                    landlordDestinations.append(LandlordDigest(hook, building: gw.building, gateway: gw.id))
-                case "mqtt":
-                    guard let topic = channel.topic, let registry = registryClient else { continue }
-                    landlordDestinations.append(LandlordDigest(
-                        LandlordMQTTDestination(name: name, client: registry, topic: topic), building: gw.building, gateway: gw.id))
-                default:
-                    continue
-                }
-            }
-        }
-        if registryDestinations.isEmpty {
-            logger.warning("no registry destination is configured: alarms are stored but not forwarded")
-        }
-
-        let destinations = registryDestinations + landlordDestinations
-        let bells = destinations.map { _ in Doorbell() }
-        let doorbells = Doorbells(bells)
-        for (d, bell) in zip(destinations, bells) {
-            services.append(OutboxDispatcher(destination: d, store: store, doorbell: bell, logger: logger.labelled("forward"), clock: wallClockMs))
-        }
-        services.append(HeartbeatService(
-            config: config, store: store, health: health, registryDestinations: registryDestinations.map(\.name),
-            allDestinations: destinations.map(\.name), doorbells: doorbells, logger: logger.labelled("heartbeat")))
-        let plan = DeliveryPlan(config: config, registryDestinations: registryDestinations.map(\.name))
+        // Everything on the way out: registry connections, landlords, one dispatcher each.
+        let forwarding = ForwardingService(config: config, store: store, logger: logger.labelled("forward"))
+        services.append(forwarding)
+        services.append(HeartbeatService(config: config, store: store, health: health, routing: forwarding.routing, logger: logger.labelled("heartbeat")))
         let detection = DetectionService(
-            config: config, options: .init(eventClock: settings.eventClock, plan: plan),
-            building: building, store: store, doorbells: doorbells, health: health, logger: logger.labelled("pipeline"))
+            config: config, options: .init(eventClock: settings.eventClock),
+            building: building, store: store, routing: forwarding.routing, health: health, logger: logger.labelled("pipeline"))
         services.append(detection)
+        services.append(ReloadService(
+            settings: settings, detection: detection, forwarding: forwarding, logger: logger.labelled("reload")))
 
         logger.info("rentguardd starting", metadata: [
             "version": "\(RentGuardVersion.current)", "gateway": "\(gw.id)", "building": "\(gw.building)",
-            "broker": "\(config.broker.url)", "destinations": "\(destinations.map(\.name).joined(separator: ","))", "config": "\(settings.configPath)",
+            "broker": "\(config.broker.url)", "config": "\(settings.configPath)",
         ])
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger.labelled("lifecycle")))
-        do {
-            try await group.run()
-        } catch {
-            try? await httpClient?.shutdown()
-            throw error
-        }
-        try? await httpClient?.shutdown()
+        try await group.run()
         logger.info("rentguardd stopped")
     }
 }

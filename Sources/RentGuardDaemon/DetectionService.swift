@@ -16,22 +16,19 @@ public final class DetectionService: Service, Sendable {
         /// wall-clock ticks and no future-timestamp check, so a recorded trace replays at any
         /// speed with the same detections.
         public var eventClock: Bool
-        /// Where each message goes: the registry destinations and the landlords' channels.
-        public var plan: DeliveryPlan
         public var tickInterval: Duration
 
-        public init(eventClock: Bool = false, plan: DeliveryPlan, tickInterval: Duration = .seconds(1)) {
+        public init(eventClock: Bool = false, tickInterval: Duration = .seconds(1)) {
             self.eventClock = eventClock
-            self.plan = plan
             self.tickInterval = tickInterval
         }
     }
 
-    let config: BuildingConfig
+    let initialConfig: BuildingConfig
     let options: Options
     let building: MQTTClient
     let store: Store
-    let doorbells: Doorbells
+    let routing: Routing
     let health: GatewayHealth
     let logger: Logger
     let statistics = IngestStatistics()
@@ -42,14 +39,15 @@ public final class DetectionService: Service, Sendable {
         case message(MQTTMessage, receivedAt: Int64)
         case tick(Int64)
         case input(CoreInput)
+        case reconfigure(BuildingConfig)
     }
 
-    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, doorbells: Doorbells, health: GatewayHealth, logger: Logger) {
-        self.config = config
+    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, routing: Routing, health: GatewayHealth, logger: Logger) {
+        self.initialConfig = config
         self.options = options
         self.building = building
         self.store = store
-        self.doorbells = doorbells
+        self.routing = routing
         self.health = health
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: PipelineEvent.self, bufferingPolicy: .unbounded)
@@ -58,8 +56,12 @@ public final class DetectionService: Service, Sendable {
     /// Hands an input to the core from outside (an operator's acknowledgement).
     public func submit(_ input: CoreInput) { eventSink.yield(.input(input)) }
 
+    /// Applies a reloaded configuration between two messages; active alarms are kept.
+    public func reconfigure(_ config: BuildingConfig) { eventSink.yield(.reconfigure(config)) }
+
     public func run() async throws {
         var pipeline = try Pipeline(service: self)
+        let config = initialConfig
         let prefix = config.ingest.topicPrefix
         let buildingID = config.gateway.building
         building.subscribe("\(prefix)/\(buildingID)/+/telemetry", qos: 1)

@@ -14,20 +14,16 @@ public struct HeartbeatService: Service {
     let config: BuildingConfig
     let store: Store
     let health: GatewayHealth
-    let registryDestinations: [String]
-    let allDestinations: [String]
-    let doorbells: Doorbells
+    let routing: Routing
     let interval: Duration
     let logger: Logger
     let evicted = Counter(label: "rentguard_outbox_evicted_total")
 
-    public init(config: BuildingConfig, store: Store, health: GatewayHealth, registryDestinations: [String], allDestinations: [String], doorbells: Doorbells, logger: Logger) {
+    public init(config: BuildingConfig, store: Store, health: GatewayHealth, routing: Routing, logger: Logger) {
         self.config = config
         self.store = store
         self.health = health
-        self.registryDestinations = registryDestinations
-        self.allDestinations = allDestinations
-        self.doorbells = doorbells
+        self.routing = routing
         self.interval = .milliseconds(Int64(config.registry.heartbeatIntervalSeconds * 1000))
         self.logger = logger
     }
@@ -49,6 +45,9 @@ public struct HeartbeatService: Service {
     }
 
     func beat(now: Int64) {
+        let r = routing.current
+        let registryDestinations = r.registryDestinations
+        let allDestinations = r.allDestinations
         guard !registryDestinations.isEmpty else { return }
         let h = health.snapshot
         var outbox: [(String, JSONValue)] = []
@@ -85,7 +84,7 @@ public struct HeartbeatService: Service {
                 NewOutboxMessage(messageID: id, destination: $0, kind: "heartbeat", priority: RegistryMessage.Priority.heartbeat, payload: payload, createdAt: now)
             })
             if superseded > 0 { health.update { $0.heartbeatsSuperseded += superseded } }
-            doorbells.ring()
+            r.doorbells.ring()
         } catch {
             logger.error("cannot queue the heartbeat", metadata: ["error": "\(error)"])
         }

@@ -10,7 +10,7 @@ import RentGuardStore
 struct Pipeline {
     let service: DetectionService
     var engine: DetectionEngine
-    let decoder: ProtocolDecoder
+    var decoder: ProtocolDecoder
     var aggregator: ReadingAggregator
     var deviceRows: [String: Store.DeviceRow] = [:]
     var dirtyDevices: Set<String> = []
@@ -20,14 +20,15 @@ struct Pipeline {
     var lastFlush: Int64
     var lastSummary: Int64
     var lastRetention: Int64 = 0
-    let kinds: [String: DeviceKind]
+    var kinds: [String: DeviceKind]
     let gatewayStatusTopic: String
     var logger: Logger { service.logger }
-    var config: BuildingConfig { service.config }
+    var config: BuildingConfig
 
     init(service: DetectionService) throws {
         self.service = service
-        let config = service.config
+        let config = service.initialConfig
+        self.config = config
         let restored = try service.store.activeAlarms()
         engine = DetectionEngine(config: config, restoring: restored)
         decoder = ProtocolDecoder(config: config, futureCheck: !service.options.eventClock)
@@ -54,7 +55,19 @@ struct Pipeline {
             housekeeping(now: now)
         case let .input(input):
             run(input)
+        case let .reconfigure(new):
+            reconfigure(new)
         }
+    }
+
+    /// A reloaded configuration: new devices, units and thresholds; active alarms are kept.
+    mutating func reconfigure(_ new: BuildingConfig) {
+        config = new
+        engine = DetectionEngine(config: new, restoring: engine.activeAlarms)
+        decoder = ProtocolDecoder(config: new, futureCheck: !service.options.eventClock)
+        var k: [String: DeviceKind] = [:]
+        for d in new.devices { k[d.id] = d.kind }
+        kinds = k
     }
 
     mutating func ingest(_ m: MQTTMessage, receivedAt: Int64) {
@@ -105,11 +118,11 @@ struct Pipeline {
         ])
         // Behind a failed write, later transitions queue too, so that one alarm's stay in order.
         if !unpersisted.isEmpty || !write(t) { unpersisted.append(t) }
-        service.doorbells.ring()
+        service.routing.ring()
     }
 
     func write(_ t: AlarmTransition) -> Bool {
-        let rows = service.options.plan.rows(for: t, createdAt: wallClockMs())
+        let rows = service.routing.current.plan.rows(for: t, createdAt: wallClockMs())
         do {
             try service.store.recordAlarmTransition(t, outbox: rows)
             return true
@@ -190,7 +203,7 @@ struct Pipeline {
         if !unpersisted.isEmpty {
             let pending = unpersisted
             unpersisted = pending.filter { !write($0) }
-            service.doorbells.ring()
+            service.routing.ring()
         }
         if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
         if now - lastSummary >= 60_000 {

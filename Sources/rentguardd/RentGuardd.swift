@@ -77,23 +77,18 @@ struct RentGuardd: AsyncParsableCommand {
             }
         }
 
-        var c: BuildingConfig
+        let overrides = Daemon.Overrides(broker: broker, registryBroker: registryBroker, stateDir: stateDir)
+        let c: BuildingConfig
         do {
-            c = try ConfigLoader.load(path: config, knownThresholds: RuleCatalog.knownThresholds)
+            c = try Daemon.loadConfig(path: config, overrides: overrides)
         } catch {
             FileHandle.standardError.write(Data("rentguardd: invalid configuration:\n\(error)\n".utf8))
             throw ExitCode(2)
         }
-        if let broker { c.broker.url = broker }
-        if let registryBroker {
-            var r = c.registry.mqtt ?? BrokerConfig()
-            r.url = registryBroker
-            c.registry.mqtt = r
-        }
-        if let stateDir { c.storage.stateDir = stateDir }
 
         do {
-            try await Daemon(settings: .init(config: c, configPath: config, eventClock: eventClock), logger: logger).run()
+            let settings = Daemon.Settings(config: c, configPath: config, eventClock: eventClock, overrides: overrides)
+            try await Daemon(settings: settings, logger: logger).run()
         } catch let e as DaemonError {
             logger.critical("cannot start", metadata: ["error": "\(e)"])
             throw ExitCode(1)

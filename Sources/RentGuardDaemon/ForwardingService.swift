@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import Logging
+import RentGuardConfig
+import RentGuardCore
+import RentGuardForwarding
+import RentGuardMQTT
+import RentGuardStore
+import ServiceLifecycle
+
+/// Owns everything on the way out: the registry's MQTT connection, the HTTP client, and
+/// one outbox dispatcher per destination (registry MQTT and HTTPS, each landlord channel),
+/// so that a slow destination never holds up another. On reload it rebuilds them from the
+/// new configuration; the outbox keeps what is owed in between.
+public final class ForwardingService: Service, Sendable {
+    let store: Store
+    let routing: Routing
+    let logger: Logger
+    let reloads: AsyncStream<BuildingConfig>
+    let reloadSink: AsyncStream<BuildingConfig>.Continuation
+    let initial: BuildingConfig
+
+    public init(config: BuildingConfig, store: Store, logger: Logger) {
+        self.initial = config
+        self.store = store
+        self.logger = logger
+        self.routing = Routing(.init(
+            plan: DeliveryPlan(config: config, registryDestinations: []), doorbells: Doorbells(), registryDestinations: [], allDestinations: []))
+        (reloads, reloadSink) = AsyncStream.makeStream(of: BuildingConfig.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Applies a new configuration's forwarding part (targets, landlords, secrets).
+    public func reload(_ config: BuildingConfig) { reloadSink.yield(config) }
+
+    /// The destinations and clients of one configuration.
+    struct Generation {
+        var destinations: [any DeliveryDestination] = []
+        var registryNames: [String] = []
+        var mqttClients: [(client: MQTTClient, status: String?)] = []
+        var httpClient: HTTPClient?
+    }
+
+    /// Builds the destinations of `config` and publishes the new routing. Throws
+    /// `DaemonError.startup` on a missing secret or bad TLS settings.
+    func build(_ config: BuildingConfig) throws -> Generation {
+        let gw = config.gateway
+        var g = Generation()
+        var registryClient: MQTTClient?
+        if let registryBroker = config.registry.mqtt {
+            let status = "\(config.registry.topicPrefix)/\(gw.building)/status"
+            let client = try MQTTClient(
+                options: registryBroker.clientOptions(
+                    clientID: "rentguardd-\(gw.id)-registry", will: MQTTWill(topic: status, payload: Array(#"{"online":false}"#.utf8)),
+                    qos0BufferLimit: 1000),
+                logger: logger.labelled("mqtt.registry"))
+            registryClient = client
+            g.mqttClients.append((client, status))
+            g.destinations.append(MQTTRegistryDestination(client: client, topicPrefix: config.registry.topicPrefix, building: gw.building))
+        }
+        func http() throws -> HTTPClient {
+            if let c = g.httpClient { return c }
+            let c = try HTTPClient.forwarding(caFile: config.registry.https?.caFile)
+            g.httpClient = c
+            return c
+        }
+        var registrySecret: [UInt8]?
+        if let https = config.registry.https {
+            do {
+                registrySecret = try https.secretFile.map(readSecret) ?? []
+            } catch {
+                throw DaemonError.startup("cannot read registry.https.secret_file: \(error)")
+            }
+            g.destinations.append(HTTPSDestination.registry(
+                client: try http(), baseURL: https.url, building: gw.building, secret: registrySecret ?? [],
+                timeout: .milliseconds(Int64(https.timeoutSeconds * 1000))))
+        }
+        g.registryNames = g.destinations.map(\.name)
+        for landlord in config.landlords {
+            for (i, channel) in landlord.channels.enumerated() {
+                let name = DeliveryPlan.landlordDestination(landlord.id, channel: i)
+                switch channel.type {
+                case "webhook":
+                    guard let url = channel.url else { continue }
+                    let secret: [UInt8]
+                    do {
+                        secret = try channel.secretFile.map(readSecret) ?? registrySecret ?? []
+                    } catch {
+                        throw DaemonError.startup("cannot read the secret of landlord \(landlord.id): \(error)")
+                    }
+                    let hook = HTTPSDestination(name: name, client: try http(), secret: secret, timeout: .seconds(10)) { _ in url }
+                    g.destinations.append(LandlordDigest(hook, building: gw.building, gateway: gw.id))
+                case "mqtt":
+                    guard let topic = channel.topic, let registry = registryClient else { continue }
+                    g.destinations.append(LandlordDigest(
+                        LandlordMQTTDestination(name: name, client: registry, topic: topic), building: gw.building, gateway: gw.id))
+                default:
+                    continue
+                }
+            }
+        }
+        return g
+    }
+
+    public func run() async throws {
+        var config = initial
+        var generation = try build(config)
+        while true {
+            let reloaded = try await run(generation, config: config)
+            guard let next = reloaded else { return }
+            do {
+                let g = try build(next)
+                generation = g
+                config = next
+                logger.notice("forwarding reconfigured", metadata: ["destinations": "\(g.destinations.map(\.name).joined(separator: ","))"])
+            } catch {
+                logger.error("new forwarding configuration refused; keeping the running one", metadata: ["error": "\(error)"])
+                generation = try build(config)
+            }
+        }
+    }
+
+    /// Runs one generation until shutdown (returns nil) or a reload (returns the new config).
+    func run(_ g: Generation, config: BuildingConfig) async throws -> BuildingConfig? {
+        if g.registryNames.isEmpty {
+            logger.warning("no registry destination is configured: alarms are stored but not forwarded")
+        }
+        let bells = g.destinations.map { _ in Doorbell() }
+        routing.replace(.init(
+            plan: DeliveryPlan(config: config, registryDestinations: g.registryNames), doorbells: Doorbells(bells),
+            registryDestinations: g.registryNames, allDestinations: g.destinations.map(\.name)))
+        for (client, _) in g.mqttClients { client.start() }
+        let online = Array(#"{"online":true}"#.utf8)
+        let statusTasks = g.mqttClients.compactMap { c -> Task<Void, Never>? in
+            guard let topic = c.status else { return nil }
+            return Task {
+                for await s in c.client.connectionStates() where s.isConnected {
+                    try? await c.client.publish(topic: topic, payload: online, qos: 1, retain: true, timeout: .seconds(5))
+                }
+            }
+        }
+        let dispatchers = zip(g.destinations, bells).map { d, bell in
+            OutboxDispatcher(destination: d, store: store, doorbell: bell, logger: logger.labelled("forward"), clock: wallClockMs)
+        }
+        // Dispatchers stop on graceful shutdown (with a bounded last flush) or when a reload
+        // cancels them.
+        let dispatcherTask = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for d in dispatchers { group.addTask { try? await d.run() } }
+            }
+        }
+        var reloadIterator = reloads.makeAsyncIterator()
+        let next: BuildingConfig? = await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await reloadIterator.next()
+            } onCancel: {
+                self.reloadSink.finish()
+            }
+        } onGracefulShutdown: {
+            self.reloadSink.finish()
+        }
+        if next != nil { dispatcherTask.cancel() }
+        await dispatcherTask.value
+        for t in statusTasks { t.cancel() }
+        for (client, status) in g.mqttClients {
+            if let status, next == nil, client.connectionState.isConnected {
+                try? await client.publish(topic: status, payload: Array(#"{"online":false}"#.utf8), qos: 1, retain: true, timeout: .seconds(2))
+            }
+            await client.shutdown()
+        }
+        try? await g.httpClient?.shutdown()
+        return next
+    }
+}
