@@ -130,7 +130,7 @@ let package = Package(
         // The simulator: a building's sensor traffic from physical models.
         .target(
             name: "RentGuardSimulator",
-            dependencies: ["RentGuardCore", "RentGuardConfig", "RentGuardMQTT"],
+            dependencies: ["RentGuardCore", "RentGuardConfig", "RentGuardMQTT", .product(name: "Yams", package: "Yams")],
             path: "simulator/Sources/RentGuardSimulator"
         ),
         .executableTarget(

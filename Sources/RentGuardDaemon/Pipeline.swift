@@ -86,10 +86,22 @@ struct Pipeline {
         case let .failure(rejection):
             service.statistics.rejected(rejection.reason)
             if rejection.reason == .unknownDevice, let device = rejection.device {
-                run(.unregisteredDevice(id: device, topic: m.topic, at: receivedAt))
+                run(.unregisteredDevice(id: device, topic: m.topic, at: unregisteredTime(m, receivedAt: receivedAt)))
             }
             logRejection(rejection, topic: m.topic, now: receivedAt)
         }
+    }
+
+    /// When an unregistered device's message happened. On event time the device's own `ts`
+    /// (or the core's current time), never the wall clock: that would move event time ahead.
+    func unregisteredTime(_ m: MQTTMessage, receivedAt: Int64) -> Int64 {
+        guard service.options.eventClock else { return receivedAt }
+        if m.payload.count <= config.ingest.maxPayloadBytes, let json = try? JSONParser.parse(m.payload),
+            let ts = json["ts"]?.doubleValue, ts == ts.rounded(), ts >= Double(FieldLimits.minTimestampMs), ts < 9e15
+        {
+            return max(Int64(ts), engine.now)
+        }
+        return engine.now > 0 ? engine.now : receivedAt
     }
 
     mutating func run(_ input: CoreInput) {
