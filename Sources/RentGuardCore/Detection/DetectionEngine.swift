@@ -3,15 +3,29 @@
 ///
 /// Time is event time: the newest of the device timestamps and ticks seen. A reading
 /// older than that minus the lateness bound is refused as late (`CoreOutput.rejected`).
+/// Readings within the bound but out of order are passed to the rules with
+/// `isLatest == false`; rules that keep time windows insert them in order.
+///
+/// Time-driven decisions (verification windows, persistence, offline supervision) are
+/// stamped with the moment they fell due, not with the tick that noticed them, so the same
+/// readings give the same transitions at any tick rate and any replay speed.
 public struct DetectionEngine: Sendable {
     public let config: BuildingConfig
     public let latenessMs: Int64
     public private(set) var now: Int64 = 0
     public private(set) var book: AlarmBook
     private var rules: [any DetectionRule]
-    private var devices: [String: DeviceConfig]
-    private var lastSeen: [String: Int64] = [:]
+    /// Device id → slot (its index in `config.devices`).
+    private let slots: [String: Int]
+    private let deviceConfigs: [DeviceConfig]
+    /// Per slot, the rules that see its readings.
+    private let kindOfSlot: [UInt8]
+    private let rulesByKind: [[Int]]
+    private let tickRules: [Int]
+    private var lastSeen: [Int64]
     private var unregisteredReported: Set<String> = []
+    /// Reused between inputs so that a reading that changes nothing allocates nothing.
+    private var scratch: [Condition] = []
 
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
@@ -20,14 +34,24 @@ public struct DetectionEngine: Sendable {
         self.config = config
         self.latenessMs = Int64(config.ingest.latenessSeconds * 1000)
         let thresholds = Thresholds(config: config)
-        self.rules = rules.map { $0.init(config: config, thresholds: thresholds) }
-        var d: [String: DeviceConfig] = [:]
-        for dev in config.devices { d[dev.id] = dev }
-        self.devices = d
-        self.book = AlarmBook(building: config.gateway.building, restoring: alarms)
-        for a in alarms where a.key.type == .unregisteredDevice {
-            if let dev = a.key.device { unregisteredReported.insert(dev) }
+        var ruleValues: [any DetectionRule] = rules.map { $0.init(config: config, thresholds: thresholds) }
+        var s: [String: Int] = [:]
+        for (i, dev) in config.devices.enumerated() where s[dev.id] == nil { s[dev.id] = i }
+        self.slots = s
+        self.deviceConfigs = config.devices
+        let kinds = DeviceKind.allCases
+        self.kindOfSlot = config.devices.map { d in UInt8(kinds.firstIndex(of: d.kind) ?? 0) }
+        self.rulesByKind = kinds.map { k in rules.indices.filter { rules[$0].deviceKinds.contains(k) } }
+        self.tickRules = rules.indices.filter { rules[$0].usesTicks }
+        self.lastSeen = Array(repeating: .min, count: config.devices.count)
+        self.book = AlarmBook(building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds))
+        for a in alarms where a.isActive {
+            let slot = a.key.device.flatMap { s[$0] }
+            for i in ruleValues.indices { ruleValues[i].restore(a, slot: slot) }
+            if a.key.type == .unregisteredDevice, let dev = a.key.device { unregisteredReported.insert(dev) }
         }
+        self.rules = ruleValues
+        scratch.reserveCapacity(16)
     }
 
     public var activeAlarms: [Alarm] { book.active.values.sorted { $0.key < $1.key } }
@@ -42,23 +66,7 @@ public struct DetectionEngine: Sendable {
     public mutating func handle(_ input: CoreInput, into out: inout [CoreOutput]) {
         switch input {
         case let .reading(r):
-            guard let device = devices[r.device] else {
-                out.append(.rejected(Rejection(.unknownDevice, "device '\(r.device)' is not in the device registry", device: r.device)))
-                return
-            }
-            if r.ts < now - latenessMs {
-                out.append(.rejected(Rejection(.lateReading, "reading at \(r.ts) is \((now - r.ts) / 1000) s older than the newest event time (lateness bound \(latenessMs / 1000) s)", device: r.device)))
-                return
-            }
-            let previous = lastSeen[r.device]
-            let isLatest = previous.map { r.ts >= $0 } ?? true
-            if isLatest { lastSeen[r.device] = r.ts }
-            advance(to: r.ts, into: &out)
-            var conditions: [Condition] = []
-            for i in rules.indices {
-                rules[i].observe(r, device: device, isLatest: isLatest, into: &conditions)
-            }
-            apply(conditions, into: &out)
+            handleReading(r, into: &out)
         case let .tick(t):
             advance(to: t, into: &out)
         case let .acknowledge(id, by, note, at):
@@ -78,23 +86,63 @@ public struct DetectionEngine: Sendable {
         }
     }
 
-    private mutating func advance(to t: Int64, into out: inout [CoreOutput]) {
-        guard t > now else { return }
-        now = t
-        var conditions: [Condition] = []
-        for i in rules.indices { rules[i].tick(now: now, into: &conditions) }
-        apply(conditions, into: &out)
-        book.clearDue(now: now, into: &out)
+    private mutating func handleReading(_ r: Reading, into out: inout [CoreOutput]) {
+        guard let slot = slots[r.device] else {
+            out.append(.rejected(Rejection(.unknownDevice, "device '\(r.device)' is not in the device registry", device: r.device)))
+            return
+        }
+        if r.ts < now - latenessMs {
+            out.append(.rejected(Rejection(.lateReading, "reading at \(r.ts) is \((now - r.ts) / 1000) s older than the newest event time (lateness bound \(latenessMs / 1000) s)", device: r.device)))
+            return
+        }
+        let isLatest = r.ts >= lastSeen[slot]
+        if isLatest { lastSeen[slot] = r.ts }
+        advance(to: r.ts, into: &out)
+        let device = deviceConfigs[slot]  // one copy per reading, borrowed by every rule
+        for i in rulesByKind[Int(kindOfSlot[slot])] {
+            rules[i].observe(r, device: device, slot: slot, isLatest: isLatest, into: &scratch)
+        }
+        if !scratch.isEmpty { flushScratch(into: &out) }
     }
 
-    private mutating func apply(_ conditions: [Condition], into out: inout [CoreOutput]) {
-        for c in conditions {
+    private mutating func advance(to t: Int64, into out: inout [CoreOutput]) {
+        guard t > now else { return }
+        // Deadlines that fell due before `t` are handled in time order (clears and the rules'
+        // timed decisions interleaved), each at its own moment.
+        var guardSteps = 0
+        while guardSteps < 100_000 {
+            guardSteps += 1
+            var ruleDue = Int64.max
+            for i in tickRules { ruleDue = min(ruleDue, rules[i].nextDeadline) }
+            let clearDue = book.nextClearDue
+            let step = min(ruleDue, clearDue)
+            guard step < t else { break }
+            if step > now { now = step }
+            if clearDue <= ruleDue {
+                book.clearDue(now: step, into: &out)
+            } else {
+                for i in tickRules { rules[i].tick(now: step, into: &scratch) }
+                if !scratch.isEmpty { flushScratch(into: &out) }
+            }
+        }
+        now = t
+        if !tickRules.isEmpty {
+            for i in tickRules { rules[i].tick(now: t, into: &scratch) }
+            if !scratch.isEmpty { flushScratch(into: &out) }
+        }
+        book.clearDue(now: t, into: &out)
+    }
+
+    private mutating func flushScratch(into out: inout [CoreOutput]) {
+        for c in scratch {
             book.apply(c, location: location(for: c.key), now: now, into: &out)
         }
+        scratch.removeAll(keepingCapacity: true)
     }
 
     private func location(for key: AlarmKey) -> String? {
-        if let d = key.device, let dev = devices[d] {
+        if let d = key.device, let slot = slots[d] {
+            let dev = deviceConfigs[slot]
             return dev.location ?? dev.zone?.rawValue
         }
         return nil

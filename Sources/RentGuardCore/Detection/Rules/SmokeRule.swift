@@ -1,61 +1,206 @@
-/// Smoke at a detector: the detector's own alarm decision, or analog obscuration at or
-/// over the alarm level.
+/// Smoke at a detector, with a pre-alarm and an alarm level.
 ///
-/// A detector reporting `"alarm": true` has made its own listed alarm decision (GB 20517 /
-/// UL 217 apply their own verification), so the gateway raises `smoke` at once
-/// (protocol v1 §1.1). The alarm clears after readings stay below the clear level, with
-/// the detector's own flag off, for the hold time.
+/// - A detector reporting `"alarm": true` has made its own listed alarm decision (GB 20517 /
+///   UL 217 apply their own verification), so the gateway raises `smoke` (major) at once
+///   (protocol v1 §1.1) — except within `test_window_s` after a `test` event, when the
+///   flag is the test button's and is recorded, not alarmed.
+/// - Analog obscuration at or over the alarm level from a single detector goes through a
+///   verification window (`verification_s`, ≤ 60 s): the alarm is raised when the level
+///   still holds when the window runs out (stamped at that moment). The same reading with
+///   heat (≥ the heat rule's fixed level) or CO (≥ the fire rule's CO level) is multi-sensor
+///   and is never delayed.
+/// - In a nuisance-prone zone (kitchen, bathroom) obscuration at or over the pre-alarm level
+///   raises a `smoke` pre-alarm (warning) at once; the alarm level escalates it after
+///   verification. Elsewhere a pre-alarm is raised only when the pre-alarm level holds for
+///   the verification window.
+/// - A `hush` event silences the detector's sounder only: it changes nothing here.
+/// - The alarm clears after readings stay below the clear level, with the detector's own
+///   flag off, for the hold time.
 public struct SmokeRule: DetectionRule {
     public static let id = "smoke"
+    public static let deviceKinds: [DeviceKind] = [.smokeDetector]
+    public static let usesTicks = true
 
     public static let alarmObscuration = RuleParameter(
         "alarm_obscuration_pct_per_m", 5.0, unit: "%/m",
         source: "NIST TN 1455-1: average alarm point of listed photoelectric alarms ≈ 5 %/m (1.5 %/ft)",
         "Obscuration at or over which the gateway raises smoke from analog readings.")
+    public static let preAlarmObscuration = RuleParameter(
+        "pre_alarm_obscuration_pct_per_m", 3.3, unit: "%/m",
+        source: "lower end of listed photoelectric ranges, 1 %/ft ≈ 3.3 %/m (domain.md, UL 217 listings)",
+        "Obscuration at or over which a pre-alarm (warning) is raised.")
     public static let clearObscuration = RuleParameter(
         "clear_obscuration_pct_per_m", 2.5, unit: "%/m",
         source: "assumed: half the alarm level, for hysteresis",
         "Obscuration below which readings count as normal again.")
+    public static let verification = RuleParameter(
+        "verification_s", 60, unit: "s",
+        source: "alarm verification: 60 s confirmation window for a single smoke alarm (Bosch; UL 864 practice, domain.md)",
+        "How long analog smoke from one detector must persist before the alarm (at most 60 s).")
+    public static let testWindow = RuleParameter(
+        "test_window_s", 120, unit: "s",
+        source: "assumed: a test-button sounding lasts well under 2 min",
+        "After a test event, the detector's own alarm flag is recorded as a test, not alarmed.")
     public static let clearHold = RuleParameter(
         "clear_hold_s", 60, unit: "s",
         source: "assumed: one verification window (60 s, UL 864 practice in domain.md)",
         "How long readings must stay normal before the alarm clears.")
 
-    public static let parameters = [alarmObscuration, clearObscuration, clearHold]
+    public static let parameters = [alarmObscuration, preAlarmObscuration, clearObscuration, verification, testWindow, clearHold]
 
-    let thresholds: Thresholds
-
-    public init(config: BuildingConfig, thresholds: Thresholds) {
-        self.thresholds = thresholds
+    struct Params: Sendable {
+        var alarm = 5.0, pre = 3.3, clear = 2.5
+        var verifyMs: Int64 = 60_000, testMs: Int64 = 120_000, holdMs: Int64 = 60_000
+        var heatFixed = 57.0, coLevel = 70.0
+        var nuisance = false
     }
 
-    public mutating func observe(_ reading: Reading, device: DeviceConfig, isLatest: Bool, into out: inout [Condition]) {
-        guard device.kind == .smokeDetector, case let .telemetry(.smoke(t)) = reading.observation else { return }
-        let alarmLevel = thresholds.value(Self.id, Self.alarmObscuration, device: device.id)
-        let clearLevel = thresholds.value(Self.id, Self.clearObscuration, device: device.id)
-        let holdMs = Int64(thresholds.value(Self.id, Self.clearHold, device: device.id) * 1000)
-        let key = AlarmKey(type: .smoke, device: device.id, unit: device.unit)
+    struct State: Sendable {
+        /// 0 none, 1 pre-alarm asserted, 2 alarm asserted.
+        var stage: UInt8 = 0
+        var alarmSince: Int64? = nil
+        var preSince: Int64? = nil
+        var lastObscuration: Double = 0
+        var lastTs: Int64 = .min
+        var testUntil: Int64 = .min
+        var lastTestAt: Int64? = nil
+    }
 
-        let detectorAlarm = t.alarm == true
-        let analogAlarm = (t.obscurationPctPerM ?? 0) >= alarmLevel
-        if detectorAlarm || analogAlarm {
-            var ev: [(String, JSONValue)] = [
-                ("rule", .string(Self.id)),
-                ("trigger", .string(detectorAlarm ? "detector_alarm" : "obscuration")),
-            ]
-            if let o = t.obscurationPctPerM { ev.append(("smoke_obscuration_pct_per_m", .number(o))) }
-            ev.append(("alarm_obscuration_pct_per_m", .number(alarmLevel)))
-            if let temp = t.temperatureC { ev.append(("temperature_c", .number(temp))) }
-            if let co = t.coPpm { ev.append(("co_ppm", .number(co))) }
-            ev.append(("reading_ts", JSONValue(reading.ts)))
-            out.append(.active(key, .major, at: reading.ts, evidence: .object(ev), clearHoldMs: holdMs))
-        } else if isLatest {
+    private var params: [Params]
+    private var state: [State]
+    private var deadlines = DeadlineQueue()
+    private let devices: [DeviceConfig]
+
+    public init(config: BuildingConfig, thresholds: Thresholds) {
+        devices = config.devices
+        params = config.devices.map { d in
+            guard d.kind == .smokeDetector else { return Params() }
+            var p = Params()
+            p.alarm = thresholds.value(Self.id, Self.alarmObscuration, device: d.id)
+            p.pre = thresholds.value(Self.id, Self.preAlarmObscuration, device: d.id)
+            p.clear = thresholds.value(Self.id, Self.clearObscuration, device: d.id)
+            p.verifyMs = min(thresholds.ms(Self.id, Self.verification, device: d.id), 60_000)
+            p.testMs = thresholds.ms(Self.id, Self.testWindow, device: d.id)
+            p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
+            p.heatFixed = thresholds.value(HeatRule.id, HeatRule.fixedTemperature, device: d.id)
+            p.coLevel = thresholds.value(FireRule.id, FireRule.coLevel, device: d.id)
+            p.nuisance = d.zone?.isNuisanceProne ?? false
+            return p
+        }
+        state = Array(repeating: State(), count: config.devices.count)
+    }
+
+    public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        guard alarm.key.type == .smoke, let slot else { return }
+        state[slot].stage = alarm.severity >= .major ? 2 : 1
+    }
+
+    public var nextDeadline: Int64 { deadlines.next }
+
+    public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        let p = params[slot]
+        switch reading.observation {
+        case let .event(e):
+            if e.name == .test {
+                state[slot].testUntil = max(state[slot].testUntil, reading.ts + p.testMs)
+                state[slot].lastTestAt = reading.ts
+            }
+            return
+        case .status:
+            return
+        case let .telemetry(tel):
+            guard case let .smoke(t) = tel else { return }
+            var s = state[slot]
+            defer { state[slot] = s }
+            let testing = reading.ts <= s.testUntil
+            let flag = t.alarm == true && !testing
+            let o = t.obscurationPctPerM
+            if isLatest, let o { s.lastObscuration = o; s.lastTs = reading.ts }
+
+            if flag {
+                s.alarmSince = nil
+                if s.stage < 2 {
+                    s.stage = 2
+                    out.append(condition(device, slot, .major, trigger: "detector_alarm", t, reading.ts, s))
+                }
+                return
+            }
+            guard isLatest else {
+                return  // an older analog value does not change the verification in progress
+            }
+            if let o, o >= p.alarm {
+                let multi = (t.temperatureC ?? -.infinity) >= p.heatFixed || (t.coPpm ?? 0) >= p.coLevel
+                let newlyPending = s.alarmSince == nil
+                if newlyPending { s.alarmSince = reading.ts }
+                if s.preSince == nil { s.preSince = reading.ts }
+                if s.stage < 2 && (multi || reading.ts - s.alarmSince! >= p.verifyMs) {
+                    s.stage = 2
+                    out.append(condition(device, slot, .major, trigger: multi ? "obscuration_multi_sensor" : "obscuration_verified", t, reading.ts, s))
+                } else if s.stage < 2 {
+                    if p.nuisance && s.stage < 1 {
+                        s.stage = 1
+                        out.append(condition(device, slot, .warning, trigger: "pre_alarm", t, reading.ts, s))
+                    }
+                    if newlyPending { deadlines.push(s.alarmSince! + p.verifyMs, slot) }
+                }
+                return
+            }
+            s.alarmSince = nil
+            if let o, o >= p.pre {
+                let newlyPending = s.preSince == nil
+                if newlyPending { s.preSince = reading.ts }
+                if s.stage < 1 && (p.nuisance || reading.ts - s.preSince! >= p.verifyMs) {
+                    s.stage = 1
+                    out.append(condition(device, slot, .warning, trigger: "pre_alarm", t, reading.ts, s))
+                } else if s.stage < 1 && newlyPending {
+                    deadlines.push(s.preSince! + p.verifyMs, slot)
+                }
+                return
+            }
+            if let o, o >= p.clear { return }  // hysteresis band: neither rising nor normal
+            s.preSince = nil
             // Normal only on positive evidence: a battery-only report says nothing about smoke.
-            let analogNormal = t.obscurationPctPerM.map { $0 < clearLevel }
-            let flagNormal = t.alarm.map { !$0 }
-            if analogNormal != nil || flagNormal != nil, analogNormal ?? true, flagNormal ?? true {
-                out.append(.normal(key, at: reading.ts, clearHoldMs: holdMs))
+            let analogNormal = o.map { $0 < p.clear }
+            let flagNormal = t.alarm.map { !$0 || testing }
+            if s.stage > 0, analogNormal != nil || flagNormal != nil, analogNormal ?? true, flagNormal ?? true {
+                s.stage = 0
+                out.append(.normal(key(device), at: reading.ts, clearHoldMs: p.holdMs))
             }
         }
+    }
+
+    public mutating func tick(now: Int64, into out: inout [Condition]) {
+        while let d = deadlines.popDue(now) {
+            let slot = d.slot
+            let p = params[slot]
+            var s = state[slot]
+            // Still pending, and the last reading still at the level: verified at the deadline.
+            if let since = s.alarmSince, since + p.verifyMs == d.at, s.stage < 2, s.lastObscuration >= p.alarm {
+                s.stage = 2
+                out.append(condition(devices[slot], slot, .major, trigger: "obscuration_verified", nil, d.at, s))
+            } else if let since = s.preSince, since + p.verifyMs == d.at, s.stage < 1, s.lastObscuration >= p.pre {
+                s.stage = 1
+                out.append(condition(devices[slot], slot, .warning, trigger: "pre_alarm", nil, d.at, s))
+            }
+            state[slot] = s
+        }
+    }
+
+    private func key(_ d: DeviceConfig) -> AlarmKey { AlarmKey(type: .smoke, device: d.id, unit: d.unit) }
+
+    private func condition(_ d: DeviceConfig, _ slot: Int, _ sev: Severity, trigger: String, _ t: SmokeTelemetry?, _ at: Int64, _ s: State) -> Condition {
+        let p = params[slot]
+        var ev = Evidence(rule: Self.id, trigger: trigger)
+        ev.add("smoke_obscuration_pct_per_m", t?.obscurationPctPerM ?? s.lastObscuration)
+        ev.add("alarm_obscuration_pct_per_m", p.alarm)
+        ev.add("pre_alarm_obscuration_pct_per_m", p.pre)
+        if trigger == "obscuration_verified" { ev.add("verification_s", Double(p.verifyMs) / 1000) }
+        if let since = s.alarmSince { ev.add("above_alarm_level_since", since) }
+        if p.nuisance { ev.add("nuisance_prone_zone", true) }
+        if let temp = t?.temperatureC { ev.add("temperature_c", temp) }
+        if let co = t?.coPpm { ev.add("co_ppm", co) }
+        if let lt = s.lastTestAt { ev.add("last_test_at", lt) }
+        ev.add("reading_ts", s.lastTs == .min ? at : (t != nil ? at : s.lastTs))
+        return .active(key(d), sev, at: at, evidence: ev.json, clearHoldMs: p.holdMs)
     }
 }

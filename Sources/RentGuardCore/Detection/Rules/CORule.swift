@@ -1,0 +1,106 @@
+/// Carbon monoxide on a UL 2034-style time-and-concentration curve.
+///
+/// The body's carboxyhaemoglobin (COHb) follows a first-order uptake model:
+/// dCOHb/dt = (k · ppm − COHb) / τ, integrated exactly between readings (each reading's
+/// concentration held until the next one, at most `max_gap_s`). The alarm is raised when
+/// COHb reaches `alarm_cohb_pct`. With the defaults (k = 0.16 %/ppm, τ = 45 min, 10 %):
+/// 30 ppm never alarms (equilibrium 4.8 %); 70 ppm alarms after ≈ 100 min (UL 2034:
+/// 60–240); 150 ppm after ≈ 24 min (10–50); 400 ppm after ≈ 7.6 min (4–15).
+/// Out-of-order readings are not integrated (the held value already covered their time).
+public struct CORule: DetectionRule {
+    public static let id = "co"
+    public static let deviceKinds: [DeviceKind] = [.smokeDetector]
+
+    public static let uptake = RuleParameter(
+        "cohb_pct_per_ppm", 0.16, unit: "%/ppm",
+        source: "assumed: equilibrium COHb ≈ 0.16 %/ppm, fitted with time_constant_min to the UL 2034 alarm points (domain.md)",
+        "Equilibrium COHb per ppm of CO.")
+    public static let timeConstant = RuleParameter(
+        "time_constant_min", 45, unit: "min",
+        source: "assumed: fitted to UL 2034 (70 ppm 60–240 min, 150 ppm 10–50 min, 400 ppm 4–15 min; τ ∈ [27, 88] min fits all)",
+        "Uptake time constant τ.")
+    public static let alarmLevel = RuleParameter(
+        "alarm_cohb_pct", 10, unit: "% COHb",
+        source: "UL 2034 alarm points correspond to ≈ 10 % COHb (the standard's basis); fit in time_constant_min",
+        "Modelled COHb at which CO is raised.")
+    public static let clearLevel = RuleParameter(
+        "clear_cohb_pct", 5, unit: "% COHb",
+        source: "assumed: half the alarm level, for hysteresis",
+        "Modelled COHb under which readings count as normal.")
+    public static let maxGap = RuleParameter(
+        "max_gap_s", 900, unit: "s",
+        source: "assumed: a reading is not held longer than 15 min",
+        "Longest time one reading's concentration is held.")
+    public static let clearHold = RuleParameter(
+        "clear_hold_s", 300, unit: "s",
+        source: "assumed: five report intervals",
+        "How long readings must stay normal before the alarm clears.")
+
+    public static let parameters = [uptake, timeConstant, alarmLevel, clearLevel, maxGap, clearHold]
+
+    struct Params: Sendable {
+        var k = 0.16, tauMs = 2_700_000.0, alarm = 10.0, clear = 5.0
+        var maxGapMs: Int64 = 900_000, holdMs: Int64 = 300_000
+    }
+
+    struct State: Sendable {
+        var cohb = 0.0
+        var lastPpm = 0.0
+        var lastTs: Int64 = .min
+        var asserted = false
+    }
+
+    private var params: [Params]
+    private var state: [State]
+
+    public init(config: BuildingConfig, thresholds: Thresholds) {
+        params = config.devices.map { d in
+            var p = Params()
+            p.k = thresholds.value(Self.id, Self.uptake, device: d.id)
+            p.tauMs = thresholds.value(Self.id, Self.timeConstant, device: d.id) * 60_000
+            p.alarm = thresholds.value(Self.id, Self.alarmLevel, device: d.id)
+            p.clear = thresholds.value(Self.id, Self.clearLevel, device: d.id)
+            p.maxGapMs = thresholds.ms(Self.id, Self.maxGap, device: d.id)
+            p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
+            return p
+        }
+        state = Array(repeating: State(), count: config.devices.count)
+    }
+
+    public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        if alarm.key.type == .co, let slot { state[slot].asserted = true }
+    }
+
+    /// COHb after holding `ppm` for `dtMs` from `cohb` (exact solution of the first-order model).
+    static func integrate(cohb: Double, ppm: Double, dtMs: Double, k: Double, tauMs: Double) -> Double {
+        let eq = k * ppm
+        return eq + (cohb - eq) * expDet(-dtMs / tauMs)
+    }
+
+    public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard isLatest, case let .telemetry(.smoke(t)) = reading.observation, let ppm = t.coPpm else { return }
+        let p = params[slot]
+        var s = state[slot]
+        defer { state[slot] = s }
+        if s.lastTs != .min {
+            let dt = Double(min(reading.ts - s.lastTs, p.maxGapMs))
+            if dt > 0 { s.cohb = Self.integrate(cohb: s.cohb, ppm: s.lastPpm, dtMs: dt, k: p.k, tauMs: p.tauMs) }
+        }
+        s.lastPpm = ppm
+        s.lastTs = reading.ts
+        let key = AlarmKey(type: .co, device: device.id, unit: device.unit)
+        if !s.asserted, s.cohb >= p.alarm {
+            s.asserted = true
+            var ev = Evidence(rule: Self.id, trigger: "cohb_model")
+            ev.add("co_ppm", ppm)
+            ev.add("modelled_cohb_pct", (s.cohb * 100).rounded() / 100)
+            ev.add("alarm_cohb_pct", p.alarm)
+            ev.add("time_constant_min", p.tauMs / 60_000)
+            ev.add("reading_ts", reading.ts)
+            out.append(.active(key, .critical, at: reading.ts, evidence: ev.json, clearHoldMs: p.holdMs))
+        } else if s.asserted, s.cohb < p.clear {
+            s.asserted = false
+            out.append(.normal(key, at: reading.ts, clearHoldMs: p.holdMs))
+        }
+    }
+}
