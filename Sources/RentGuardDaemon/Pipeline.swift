@@ -63,7 +63,7 @@ struct Pipeline {
     /// A reloaded configuration: new devices, units and thresholds; active alarms are kept.
     mutating func reconfigure(_ new: BuildingConfig) {
         config = new
-        engine = DetectionEngine(config: new, restoring: engine.activeAlarms)
+        engine = engine.reconfigured(new)
         decoder = ProtocolDecoder(config: new, futureCheck: !service.options.eventClock)
         var k: [String: DeviceKind] = [:]
         for d in new.devices { k[d.id] = d.kind }
@@ -113,6 +113,8 @@ struct Pipeline {
                 persist(t)
             case let .command(c):
                 send(c)
+            case let .occupancy(e):
+                enqueue(e)
             case let .rejected(r):
                 service.statistics.rejected(r.reason)
                 logRejection(r, topic: nil, now: engine.now)
@@ -143,6 +145,21 @@ struct Pipeline {
                 "alarm_id": "\(t.alarm.id)", "error": "\(error)",
             ])
             return false
+        }
+    }
+
+    /// Occupancy estimates go to the registry through the outbox (lowest alarm-free priority).
+    func enqueue(_ e: OccupancyEstimate) {
+        service.statistics.increment("occupancy.estimates")
+        logger.info("occupancy estimate", metadata: [
+            "unit": "\(e.unit)", "estimated": "\(e.estimated)", "low": "\(e.low)", "high": "\(e.high)",
+            "registered": "\(e.registeredOccupants)", "group_rental_suspected": "\(e.groupRentalSuspected)",
+        ])
+        do {
+            try service.store.enqueue(service.routing.current.plan.rows(for: e, createdAt: wallClockMs()))
+            service.routing.ring()
+        } catch {
+            logger.error("cannot queue an occupancy estimate", metadata: ["unit": "\(e.unit)", "error": "\(error)"])
         }
     }
 

@@ -60,6 +60,17 @@ public struct DeliveryPlan: Sendable {
         return rows
     }
 
+    /// Outbox rows for an occupancy estimate: the registry only.
+    public func rows(for e: OccupancyEstimate, createdAt: Int64) -> [NewOutboxMessage] {
+        let m = RegistryMessage.occupancy(e, building: config.gateway.building, gateway: config.gateway.id)
+        let payload = m.body.serialized()
+        return registryDestinations.map {
+            NewOutboxMessage(
+                messageID: m.messageID, destination: $0, kind: m.kind, priority: m.priority, orderKey: m.orderKey,
+                payload: payload, createdAt: createdAt)
+        }
+    }
+
     /// If `at` falls inside quiet hours "HH:MM-HH:MM" (local time, may wrap midnight),
     /// the end of those quiet hours in Unix ms; otherwise nil.
     public func quietHoursEnd(_ spec: String, at: Int64) -> Int64? {

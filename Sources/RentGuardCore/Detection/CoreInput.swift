@@ -20,6 +20,8 @@ public enum CoreOutput: Sendable, Equatable {
     case alarm(AlarmTransition)
     /// A command to send to a device (protocol v1 §2).
     case command(DeviceCommand)
+    /// A unit's occupancy estimate for a closed period: one §3.2 message.
+    case occupancy(OccupancyEstimate)
     /// An input the core refused (too late for the event-time window).
     case rejected(Rejection)
 }

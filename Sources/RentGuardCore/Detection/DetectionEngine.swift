@@ -26,6 +26,8 @@ public struct DetectionEngine: Sendable {
     private var unregisteredReported: Set<String> = []
     /// Reused between inputs so that a reading that changes nothing allocates nothing.
     private var scratch: [Condition] = []
+    /// Occupancy per unit from the meters, and the group-rental assessment.
+    private var occupancy: OccupancyEstimator
 
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
@@ -51,7 +53,23 @@ public struct DetectionEngine: Sendable {
             if a.key.type == .unregisteredDevice, let dev = a.key.device { unregisteredReported.insert(dev) }
         }
         self.rules = ruleValues
+        var estimator = OccupancyEstimator(config: config, thresholds: thresholds)
+        for a in alarms where a.isActive && a.key.type == .groupRentalSuspected { estimator.restore(a) }
+        self.occupancy = estimator
         scratch.reserveCapacity(16)
+    }
+
+    /// The same engine on a reloaded configuration: active alarms (with their lifecycle
+    /// state, chattering latches included) and event time are kept. Rules and the occupancy
+    /// estimator start again from the new configuration and relearn their baselines.
+    public func reconfigured(_ new: BuildingConfig) -> DetectionEngine {
+        var e = DetectionEngine(config: new, restoring: activeAlarms)
+        e.now = now
+        e.unregisteredReported = unregisteredReported
+        for (id, slot) in slots where lastSeen[slot] != .min {
+            if let newSlot = e.slots[id] { e.lastSeen[newSlot] = lastSeen[slot] }
+        }
+        return e
     }
 
     public var activeAlarms: [Alarm] { book.active.values.sorted { $0.key < $1.key } }
@@ -103,6 +121,10 @@ public struct DetectionEngine: Sendable {
             rules[i].observe(r, device: device, slot: slot, isLatest: isLatest, into: &scratch)
         }
         if !scratch.isEmpty { flushScratch(into: &out) }
+        switch device.kind {
+        case .waterMeter, .powerMeter, .gasMeter: occupancy.observe(r)
+        case .smokeDetector, .charger: break
+        }
     }
 
     private mutating func advance(to t: Int64, into out: inout [CoreOutput]) {
@@ -126,6 +148,11 @@ public struct DetectionEngine: Sendable {
             }
         }
         now = t
+        if t >= occupancy.nextDeadline {
+            let o = occupancy.advance(to: t)
+            for e in o.estimates { out.append(.occupancy(e)) }
+            for c in o.conditions { book.apply(c, location: nil, now: now, into: &out) }
+        }
         if !tickRules.isEmpty {
             for i in tickRules { rules[i].tick(now: t, into: &scratch) }
             if !scratch.isEmpty { flushScratch(into: &out) }

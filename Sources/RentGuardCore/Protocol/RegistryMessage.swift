@@ -66,6 +66,14 @@ public struct RegistryMessage: Sendable, Equatable {
         return RegistryMessage(kind: "alarms", messageID: t.messageID, body: body, priority: Priority.of(a), orderKey: a.id)
     }
 
+    /// The §3.2 message for one unit's occupancy estimate. One unit's estimates go out in order.
+    public static func occupancy(_ e: OccupancyEstimate, building: String, gateway: String) -> RegistryMessage {
+        let id = e.messageID(building: building)
+        return RegistryMessage(
+            kind: "occupancy", messageID: id, body: e.registryBody(building: building, gateway: gateway, messageID: id),
+            priority: Priority.occupancy, orderKey: "occupancy:\(e.unit)")
+    }
+
     /// The payload as sent: `body` with `sent_at` added as its first member.
     ///
     /// `stored` is a serialised JSON object (normally `body.serialized()`); anything else is
