@@ -35,8 +35,8 @@ failed=0
 for name in "${names[@]}"; do
   scen="$SCEN_DIR/$name.yaml"
   [ -f "$scen" ] || { echo "no scenario $scen" >&2; failed=1; continue; }
-  building_file=$(sed -n 's/^building: *//p' "$scen" | head -1)
-  building_id=$(sed -n '/^gateway:/,/^[a-z]/s/^  building: *//p' "$SCEN_DIR/$building_file" | head -1)
+  building_file=$(sed -n 's/^building: *\([^ #]*\).*/\1/p' "$scen" | head -1)
+  building_id=$(sed -n '/^gateway:/,/^[a-z]/s/^  building: *\([A-Za-z0-9_.-]*\).*/\1/p' "$SCEN_DIR/$building_file" | head -1)
   dir="$OUT/$name"; rm -rf "$dir"; mkdir -p "$dir/state"
   mosquitto -p "$PORT" >"$dir/mosquitto.log" 2>&1 & mpid=$!
   sleep 0.5
