@@ -72,7 +72,10 @@ let package = Package(
         ),
         .target(
             name: "RentGuardSystemd",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "RentGuardHTTP",
@@ -163,7 +166,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RentGuardOperationsTests",
-            dependencies: ["RentGuardSystemd", "RentGuardHTTP", "RentGuardTesting", "RentGuardCore", "RentGuardStore"]
+            dependencies: [
+                "RentGuardSystemd", "RentGuardHTTP", "RentGuardTesting", "RentGuardCore", "RentGuardStore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "RentGuardSimulatorTests",
