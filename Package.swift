@@ -94,6 +94,7 @@ let package = Package(
                 "RentGuardSystemd", "RentGuardHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "rentguardd",
             dependencies: [
-                "RentGuardDaemon", "RentGuardConfig", "RentGuardCore",
+                "RentGuardDaemon", "RentGuardConfig", "RentGuardCore", "RentGuardHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -180,7 +181,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RentGuardIntegrationTests",
-            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore", "RentGuardForwarding"]
+            dependencies: [
+                "RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore", "RentGuardForwarding",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ]
 )

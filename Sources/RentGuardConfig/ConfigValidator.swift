@@ -67,6 +67,7 @@ private struct Validation {
         checkBroker(config.broker, at: ConfigPath.root.key("broker"))
         checkRegistry()
         checkStorage()
+        checkHTTP()
         checkIngest()
         checkUnits()
         checkDevices()
@@ -156,6 +157,22 @@ private struct Validation {
             checkPositive(h.timeoutSeconds, at: hp.key("timeout_s"), unit: "seconds")
         }
         checkPositive(config.registry.heartbeatIntervalSeconds, at: p.key("heartbeat_interval_s"), unit: "seconds")
+    }
+
+    mutating func checkHTTP() {
+        let p = ConfigPath.root.key("http")
+        let h = config.http
+        let parts = h.listen.split(separator: ":")
+        if parts.count < 2 || Int(parts.last!).map({ !(0...65535).contains($0) }) ?? true {
+            add(p.key("listen"), "must be HOST:PORT (e.g. 127.0.0.1:9464), found '\(h.listen)'")
+        } else {
+            let host = h.listen[..<h.listen.lastIndex(of: ":")!].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            if !loopback, h.tokenFile == nil, h.enabled {
+                add(p.key("token_file"), "missing: listening on '\(host)' (not loopback) needs a token_file; anyone on the network could acknowledge alarms")
+            }
+        }
+        if let f = h.tokenFile { checkFile(f, at: p.key("token_file")) }
     }
 
     mutating func checkStorage() {

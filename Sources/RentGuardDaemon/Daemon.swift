@@ -5,6 +5,9 @@ import RentGuardCore
 import RentGuardForwarding
 import RentGuardMQTT
 import RentGuardStore
+import Prometheus
+import RentGuardHTTP
+import RentGuardSystemd
 import ServiceLifecycle
 
 /// Wires the adapters and the core together as services with a graceful lifecycle. Nothing
@@ -30,11 +33,13 @@ public struct Daemon {
         public var broker: String?
         public var registryBroker: String?
         public var stateDir: String?
+        public var httpListen: String?
 
-        public init(broker: String? = nil, registryBroker: String? = nil, stateDir: String? = nil) {
+        public init(broker: String? = nil, registryBroker: String? = nil, stateDir: String? = nil, httpListen: String? = nil) {
             self.broker = broker
             self.registryBroker = registryBroker
             self.stateDir = stateDir
+            self.httpListen = httpListen
         }
 
         public func apply(to c: inout BuildingConfig) {
@@ -45,6 +50,7 @@ public struct Daemon {
                 c.registry.mqtt = r
             }
             if let stateDir { c.storage.stateDir = stateDir }
+            if let httpListen { c.http.listen = httpListen }
         }
     }
 
@@ -57,10 +63,13 @@ public struct Daemon {
 
     public let settings: Settings
     public let logger: Logger
+    /// The Prometheus registry behind swift-metrics (`RentGuardMetrics.bootstrap()`).
+    public let metrics: PrometheusCollectorRegistry
 
-    public init(settings: Settings, logger: Logger) {
+    public init(settings: Settings, logger: Logger, metrics: PrometheusCollectorRegistry) {
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func run() async throws {
@@ -78,6 +87,12 @@ public struct Daemon {
 
         var services: [any Service] = []
         let health = GatewayHealth(startedAt: wallClockMs())
+        // systemd: READY once the store is open and the pipeline runs; the watchdog is fed
+        // only while the pipeline and a database probe make progress.
+        let notifier = SystemdNotifier()
+        let monitor = ProgressMonitor()
+        monitor.register("pipeline")
+        monitor.register("database")
 
         // The building broker: device traffic in, commands out.
         let buildingStatus = "\(config.ingest.topicPrefix)/\(gw.building)/\(gw.id)/status"
@@ -94,10 +109,49 @@ public struct Daemon {
         services.append(HeartbeatService(config: config, store: store, health: health, routing: forwarding.routing, logger: logger.labelled("heartbeat")))
         let detection = DetectionService(
             config: config, options: .init(eventClock: settings.eventClock),
-            building: building, store: store, routing: forwarding.routing, health: health, logger: logger.labelled("pipeline"))
+            building: building, store: store, routing: forwarding.routing, health: health, monitor: monitor,
+            logger: logger.labelled("pipeline"))
         services.append(detection)
         services.append(ReloadService(
-            settings: settings, detection: detection, forwarding: forwarding, logger: logger.labelled("reload")))
+            settings: settings, detection: detection, forwarding: forwarding, notifier: notifier, logger: logger.labelled("reload")))
+        services.append(ProbeService(name: "database", monitor: monitor, interval: .seconds(1), logger: logger.labelled("probe")) {
+            _ = try store.alarms(activeOnly: true, limit: 1)
+        })
+
+        // The local HTTP endpoint: metrics, health, the operator's API.
+        let gauges = GatewayGauges(registry: metrics)
+        gauges.started(version: RentGuardVersion.current, at: wallClockMs())
+        if config.http.enabled {
+            let (host, port): (String, Int)
+            do {
+                (host, port) = try OperationsServer.parseListenAddress(config.http.listen)
+            } catch {
+                throw DaemonError.startup("http.listen: \(error)")
+            }
+            var token: String?
+            if let file = config.http.tokenFile {
+                do {
+                    token = String(decoding: try readSecret(file), as: UTF8.self)
+                } catch {
+                    throw DaemonError.startup("cannot read http.token_file \(file): \(error)")
+                }
+            }
+            let api = DaemonAPI(
+                config: config, store: store, health: health, detection: detection, routing: forwarding.routing,
+                building: building, monitor: monitor, gauges: gauges)
+            do {
+                services.append(try OperationsServer(host: host, port: port, token: token, api: api, registry: metrics, logger: logger.labelled("http")))
+            } catch {
+                throw DaemonError.startup("http endpoint on \(config.http.listen): \(error)")
+            }
+        }
+        // Last, so that it is the first to stop (STOPPING=1) on shutdown.
+        services.append(WatchdogService(
+            notifier: notifier, monitor: monitor, configuration: .init(readyWhen: ["pipeline", "database"]), logger: logger.labelled("watchdog")
+        ) {
+            let h = health.snapshot
+            return "devices \(h.devicesOnline)/\(h.devicesRegistered) online, \(h.activeAlarms) active alarms, \(h.messagesReceived) messages in, \(h.messagesRejected) rejected"
+        })
 
         logger.info("rentguardd starting", metadata: [
             "version": "\(RentGuardVersion.current)", "gateway": "\(gw.id)", "building": "\(gw.building)",

@@ -4,6 +4,7 @@ import RentGuardCore
 import RentGuardForwarding
 import RentGuardMQTT
 import RentGuardStore
+import RentGuardSystemd
 import ServiceLifecycle
 
 /// The ingest → detect → store pipeline, on one task:
@@ -30,6 +31,7 @@ public final class DetectionService: Service, Sendable {
     let store: Store
     let routing: Routing
     let health: GatewayHealth
+    let monitor: ProgressMonitor?
     let logger: Logger
     let statistics = IngestStatistics()
     let events: AsyncStream<PipelineEvent>
@@ -42,7 +44,8 @@ public final class DetectionService: Service, Sendable {
         case reconfigure(BuildingConfig)
     }
 
-    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, routing: Routing, health: GatewayHealth, logger: Logger) {
+    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, routing: Routing, health: GatewayHealth, monitor: ProgressMonitor? = nil, logger: Logger) {
+        self.monitor = monitor
         self.initialConfig = config
         self.options = options
         self.building = building
@@ -85,8 +88,10 @@ public final class DetectionService: Service, Sendable {
         ])
 
         await withGracefulShutdownHandler {
+            monitor?.beat("pipeline")
             for await event in events {
                 pipeline.handle(event)
+                monitor?.beat("pipeline")
             }
         } onGracefulShutdown: {
             sink.finish()

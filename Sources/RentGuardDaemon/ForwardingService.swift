@@ -126,7 +126,8 @@ public final class ForwardingService: Service, Sendable {
         let bells = g.destinations.map { _ in Doorbell() }
         routing.replace(.init(
             plan: DeliveryPlan(config: config, registryDestinations: g.registryNames), doorbells: Doorbells(bells),
-            registryDestinations: g.registryNames, allDestinations: g.destinations.map(\.name)))
+            registryDestinations: g.registryNames, allDestinations: g.destinations.map(\.name),
+            registryClient: g.mqttClients.first?.client))
         for (client, _) in g.mqttClients { client.start() }
         let online = Array(#"{"online":true}"#.utf8)
         let statusTasks = g.mqttClients.compactMap { c -> Task<Void, Never>? in

@@ -1,3 +1,4 @@
+import RentGuardCore
 import Synchronization
 
 /// The gateway's health as the pipeline last saw it: read by the heartbeat, the watchdog
@@ -16,6 +17,10 @@ public final class GatewayHealth: Sendable {
         public var unpersistedTransitions = 0
         public var outboxEvicted = 0
         public var heartbeatsSuperseded = 0
+        /// The latest occupancy estimate of each unit.
+        public var occupancy: [String: OccupancyEstimate] = [:]
+        /// Device ids considered offline at the last tick.
+        public var offlineDevices: Set<String> = []
     }
 
     private let state: Mutex<Snapshot>

@@ -151,6 +151,7 @@ struct Pipeline {
     /// Occupancy estimates go to the registry through the outbox (lowest alarm-free priority).
     func enqueue(_ e: OccupancyEstimate) {
         service.statistics.increment("occupancy.estimates")
+        service.health.update { $0.occupancy[e.unit] = e }
         logger.info("occupancy estimate", metadata: [
             "unit": "\(e.unit)", "estimated": "\(e.estimated)", "low": "\(e.low)", "high": "\(e.high)",
             "registered": "\(e.registeredOccupants)", "group_rental_suspected": "\(e.groupRentalSuspected)",
@@ -278,10 +279,18 @@ struct Pipeline {
     /// Publishes the gateway's health for the heartbeat, the watchdog and the local API.
     func updateHealth(now: Int64) {
         var online = 0, offline = 0, neverSeen = 0
+        var offlineIDs = Set<String>()
+        // On event time, "now" is the core's clock, not the wall clock.
+        let reference = service.options.eventClock ? engine.now : now
         for d in config.devices {
             guard let row = deviceRows[d.id] else { neverSeen += 1; continue }
             let interval = Int64((d.reportIntervalSeconds ?? 60) * 1000)
-            if row.online == false || now - row.lastSeen > 3 * interval { offline += 1 } else { online += 1 }
+            if row.online == false || reference - row.lastSeen > 3 * interval {
+                offline += 1
+                offlineIDs.insert(d.id)
+            } else {
+                online += 1
+            }
         }
         let stats = service.statistics.snapshot
         service.health.update {
@@ -294,6 +303,7 @@ struct Pipeline {
             $0.messagesReceived = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
             $0.messagesRejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
             $0.unpersistedTransitions = unpersisted.count
+            $0.offlineDevices = offlineIDs
         }
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import RentGuardConfig
 import RentGuardCore
+import RentGuardSystemd
 import ServiceLifecycle
 import UnixSignals
 
@@ -11,12 +12,14 @@ public struct ReloadService: Service {
     let settings: Daemon.Settings
     let detection: DetectionService
     let forwarding: ForwardingService
+    let notifier: SystemdNotifier
     let logger: Logger
 
-    public init(settings: Daemon.Settings, detection: DetectionService, forwarding: ForwardingService, logger: Logger) {
+    public init(settings: Daemon.Settings, detection: DetectionService, forwarding: ForwardingService, notifier: SystemdNotifier, logger: Logger) {
         self.settings = settings
         self.detection = detection
         self.forwarding = forwarding
+        self.notifier = notifier
         self.logger = logger
     }
 
@@ -25,7 +28,9 @@ public struct ReloadService: Service {
         await cancelWhenGracefulShutdown {
             var running = settings.config
             for await _ in signals {
+                notifier.reloading(status: "reloading the configuration")
                 running = reload(running)
+                notifier.ready(status: "running")
             }
         }
     }

@@ -1,4 +1,5 @@
 import RentGuardForwarding
+import RentGuardMQTT
 import Synchronization
 
 /// Where messages go right now: the delivery plan and the dispatchers' doorbells. Replaced
@@ -9,6 +10,8 @@ public final class Routing: Sendable {
         public var doorbells: Doorbells
         public var registryDestinations: [String]
         public var allDestinations: [String]
+        /// The registry's MQTT connection, when there is one (for health and metrics).
+        public var registryClient: MQTTClient?
     }
 
     private let state: Mutex<Current>

@@ -4,6 +4,7 @@ import Logging
 import RentGuardConfig
 import RentGuardCore
 import RentGuardDaemon
+import RentGuardHTTP
 
 /// rentguardd: the RentGuard building-safety gateway daemon.
 @main
@@ -44,6 +45,9 @@ struct RentGuardd: AsyncParsableCommand {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Override storage.state_dir, where the SQLite database lives.", valueName: "dir"))
     var stateDir: String?
 
+    @Option(name: .customLong("http-listen"), help: ArgumentHelp("Override http.listen, the local endpoint for /metrics, /healthz, /readyz and rentguardctl (default 127.0.0.1:9464; beyond loopback a token_file is required).", valueName: "host:port"))
+    var httpListen: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -62,6 +66,8 @@ struct RentGuardd: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Metrics first: every counter created afterwards lands in this registry.
+        let metrics = RentGuardMetrics.bootstrap()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "rentguardd")
@@ -77,7 +83,7 @@ struct RentGuardd: AsyncParsableCommand {
             }
         }
 
-        let overrides = Daemon.Overrides(broker: broker, registryBroker: registryBroker, stateDir: stateDir)
+        let overrides = Daemon.Overrides(broker: broker, registryBroker: registryBroker, stateDir: stateDir, httpListen: httpListen)
         let c: BuildingConfig
         do {
             c = try Daemon.loadConfig(path: config, overrides: overrides)
@@ -88,7 +94,7 @@ struct RentGuardd: AsyncParsableCommand {
 
         do {
             let settings = Daemon.Settings(config: c, configPath: config, eventClock: eventClock, overrides: overrides)
-            try await Daemon(settings: settings, logger: logger).run()
+            try await Daemon(settings: settings, logger: logger, metrics: metrics).run()
         } catch let e as DaemonError {
             logger.critical("cannot start", metadata: ["error": "\(e)"])
             throw ExitCode(1)

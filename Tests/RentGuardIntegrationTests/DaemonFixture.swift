@@ -14,6 +14,9 @@ final class DaemonFixture: @unchecked Sendable {
     let configPath: String
     var daemon: DaemonProcess?
     let publisher: MQTTClient
+    /// The daemon's local HTTP endpoint (metrics, health, API), on a free port.
+    let httpPort: Int
+    var httpURL: String { "http://127.0.0.1:\(httpPort)" }
 
     /// - Parameters:
     ///   - registryExtra: YAML lines added under `registry:` (e.g. an `https:` target), indented by 2.
@@ -24,6 +27,7 @@ final class DaemonFixture: @unchecked Sendable {
     ) async throws {
         building = try MosquittoBroker()
         registry = sameBroker ? building : try MosquittoBroker()
+        httpPort = try freeLoopbackPort()
         directory = try TemporaryDirectory(prefix: "rentguardd")
         configPath = directory.file("building.yaml")
         try Self.config(
@@ -71,9 +75,10 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Starts (or restarts) the daemon and waits until its pipeline runs.
-    func startDaemon() async throws {
+    func startDaemon(environment: [String: String] = [:]) async throws {
         let d = try DaemonProcess(
-            arguments: ["--config", configPath, "--log-level", "debug"], logFile: directory.file("rentguardd.log"))
+            arguments: ["--config", configPath, "--log-level", "debug", "--http-listen", "127.0.0.1:\(httpPort)"],
+            logFile: directory.file("rentguardd.log"), environment: environment)
         daemon = d
         guard await d.waitForLog("pipeline running", timeout: .seconds(20)) else {
             throw TestingError("daemon did not start; log:\n\(d.log)")

@@ -36,7 +36,10 @@ struct ScenarioEndToEndTests {
 
         let registry = try await TestSubscriber(port: broker.port, filter: "registry/#")
         let daemon = try DaemonProcess(
-            arguments: ["--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"), "--event-clock"],
+            arguments: [
+                "--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"), "--event-clock",
+                "--http-listen", "127.0.0.1:\(try freeLoopbackPort())",
+            ],
             logFile: dir.file("rentguardd.log"))
         guard await daemon.waitForLog("MQTT connected component=mqtt.building", timeout: .seconds(20)) else {
             throw TestingError("daemon did not start:\n\(daemon.log)")

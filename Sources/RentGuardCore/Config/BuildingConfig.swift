@@ -14,12 +14,16 @@ public struct BuildingConfig: Sendable, Equatable, Decodable {
     /// Per-building threshold overrides: rule id → parameter name → value.
     public var thresholds: [String: [String: Double]]
     public var landlords: [LandlordConfig]
+    /// The local HTTP endpoint for metrics, health and the operator's API.
+    public var http: HTTPEndpointConfig
 
     public init(
         gateway: GatewayIdentity, broker: BrokerConfig = .init(), registry: RegistryConfig = .init(),
         storage: StorageConfig = .init(), ingest: IngestConfig = .init(), units: [UnitConfig] = [],
-        devices: [DeviceConfig] = [], thresholds: [String: [String: Double]] = [:], landlords: [LandlordConfig] = []
+        devices: [DeviceConfig] = [], thresholds: [String: [String: Double]] = [:], landlords: [LandlordConfig] = [],
+        http: HTTPEndpointConfig = .init()
     ) {
+        self.http = http
         self.gateway = gateway
         self.broker = broker
         self.registry = registry
@@ -32,7 +36,7 @@ public struct BuildingConfig: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case gateway, broker, registry, storage, ingest, units, devices, thresholds, landlords
+        case gateway, broker, registry, storage, ingest, units, devices, thresholds, landlords, http
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +51,7 @@ public struct BuildingConfig: Sendable, Equatable, Decodable {
         devices = try c.decodeIfPresent([DeviceConfig].self, forKey: .devices) ?? []
         thresholds = try c.decodeIfPresent([String: [String: Double]].self, forKey: .thresholds) ?? [:]
         landlords = try c.decodeIfPresent([LandlordConfig].self, forKey: .landlords) ?? []
+        http = try c.decodeIfPresent(HTTPEndpointConfig.self, forKey: .http) ?? .init()
     }
 
     public func device(_ id: String) -> DeviceConfig? { devices.first { $0.id == id } }
@@ -505,5 +510,31 @@ public struct LandlordConfig: Sendable, Equatable, Decodable {
         minSeverity = try c.decodeIfPresent(Severity.self, forKey: .minSeverity) ?? .minor
         channels = try c.decodeIfPresent([Channel].self, forKey: .channels) ?? []
         quietHours = try c.decodeIfPresent(String.self, forKey: .quietHours)
+    }
+}
+
+/// The local HTTP endpoint: `/metrics`, `/healthz`, `/readyz` and `/api/v1/` for rentguardctl.
+public struct HTTPEndpointConfig: Sendable, Equatable, Decodable {
+    /// `HOST:PORT`; loopback by default. Any other address needs `token_file`.
+    public var listen: String
+    /// A file holding the bearer token the API requires (`Authorization: Bearer <token>`).
+    public var tokenFile: String?
+    /// Set false to run without the endpoint.
+    public var enabled: Bool
+
+    public init(listen: String = "127.0.0.1:9464", tokenFile: String? = nil, enabled: Bool = true) {
+        self.listen = listen
+        self.tokenFile = tokenFile
+        self.enabled = enabled
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case listen, tokenFile = "token_file", enabled }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? "127.0.0.1:9464"
+        tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
     }
 }

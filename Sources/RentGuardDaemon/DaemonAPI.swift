@@ -1,0 +1,115 @@
+import Foundation
+import RentGuardCore
+import RentGuardHTTP
+import RentGuardMQTT
+import RentGuardStore
+import RentGuardSystemd
+
+/// The operator's view of the running daemon, for the local HTTP endpoint and rentguardctl:
+/// read from the store and the health snapshot; acknowledgements go to the pipeline as a
+/// core input, so the registry receives them as an `acknowledged` transition.
+struct DaemonAPI: GatewayAPI {
+    let config: BuildingConfig
+    let store: Store
+    let health: GatewayHealth
+    let detection: DetectionService
+    let routing: Routing
+    let building: MQTTClient
+    let monitor: ProgressMonitor
+    let gauges: GatewayGauges
+
+    func status() async -> GatewayStatus {
+        let h = health.snapshot
+        let report = await self.health()
+        var pending = 0, dead = 0
+        for d in routing.current.allDestinations {
+            if let s = try? store.outboxStats(destination: d) {
+                pending += s.pending
+                dead += s.dead
+            }
+        }
+        return GatewayStatus(
+            version: RentGuardVersion.current, gateway: config.gateway.id, building: config.gateway.building,
+            startedAt: h.startedAt, now: wallClockMs(), ready: report.ready, problems: report.problems,
+            devicesRegistered: h.devicesRegistered, devicesOnline: h.devicesOnline, devicesOffline: h.devicesOffline,
+            devicesNeverSeen: h.devicesNeverSeen, activeAlarms: h.activeAlarms, messagesReceived: h.messagesReceived,
+            messagesRejected: h.messagesRejected, brokers: brokers(), outboxPending: pending, outboxDead: dead,
+            databaseBytes: store.databaseSizeBytes())
+    }
+
+    func brokers() -> [BrokerState] {
+        var b = [BrokerState(name: "building", url: config.broker.url, connected: building.connectionState.isConnected)]
+        if let r = routing.current.registryClient, let url = config.registry.mqtt?.url {
+            b.append(BrokerState(name: "registry", url: url, connected: r.connectionState.isConnected))
+        }
+        return b
+    }
+
+    func alarms(activeOnly: Bool, limit: Int) async throws -> [Alarm] {
+        try store.alarms(activeOnly: activeOnly, limit: limit)
+    }
+
+    func acknowledge(alarmID: String, by: String, note: String?) async throws -> AcknowledgeResult {
+        guard let a = try store.alarm(id: alarmID) else { return .notFound }
+        switch a.state {
+        case .cleared: return .cleared
+        case .acknowledged: return .alreadyAcknowledged
+        case .raised, .escalated:
+            detection.submit(.acknowledge(alarmID: alarmID, by: by, note: note, at: wallClockMs()))
+            return .accepted
+        }
+    }
+
+    func devices(offlineOnly: Bool) async throws -> [DeviceStatus] {
+        let rows = Dictionary(try store.devices().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, _ in a })
+        let offline = health.snapshot.offlineDevices
+        var out: [DeviceStatus] = []
+        for d in config.devices {
+            let isOffline = rows[d.id] == nil || offline.contains(d.id)
+            if offlineOnly, !isOffline { continue }
+            if let row = rows[d.id] {
+                out.append(DeviceStatus(row: row, unit: d.unit, location: d.location, offline: isOffline))
+            } else {
+                out.append(DeviceStatus(device: d.id, kind: d.kind.rawValue, unit: d.unit, location: d.location, offline: true, lastSeen: nil))
+            }
+        }
+        return out
+    }
+
+    func occupancy() async throws -> [OccupancyRow] {
+        let latest = health.snapshot.occupancy
+        return config.units.map { OccupancyRow(unit: $0, latest: latest[$0.id]) }
+    }
+
+    func outbox() async throws -> [OutboxSummary] {
+        try routing.current.allDestinations.map { OutboxSummary(destination: $0, stats: try store.outboxStats(destination: $0)) }
+    }
+
+    func health() async -> HealthReport {
+        var problems: [String] = []
+        let stalled = monitor.stalled(maxAge: .seconds(30))
+        for s in stalled { problems.append("\(s) is not making progress") }
+        if !building.connectionState.isConnected { problems.append("not connected to the building broker") }
+        if let r = routing.current.registryClient, !r.connectionState.isConnected { problems.append("not connected to the registry broker") }
+        if health.snapshot.unpersistedTransitions > 0 { problems.append("alarm transitions waiting for the database") }
+        let live = stalled.isEmpty
+        return HealthReport(live: live, ready: live && problems.isEmpty, problems: problems)
+    }
+
+    func willScrapeMetrics() async {
+        let now = wallClockMs()
+        for d in routing.current.allDestinations {
+            if let s = try? store.outboxStats(destination: d) { gauges.outbox(destination: d, stats: s, now: now) }
+        }
+        gauges.databaseSize(bytes: store.databaseSizeBytes())
+        for b in brokers() { gauges.brokerConnected(b.name, b.connected) }
+        let h = health.snapshot
+        gauges.devices(online: h.devicesOnline, offline: h.devicesOffline, neverSeen: h.devicesNeverSeen)
+        if let active = try? store.alarms(activeOnly: true, limit: 10_000) {
+            var counts: [String: Int] = [:]
+            for s in Severity.allCases { counts[s.rawValue] = 0 }
+            for a in active { counts[a.severity.rawValue, default: 0] += 1 }
+            gauges.activeAlarms(bySeverity: counts)
+        }
+    }
+}
