@@ -1,3 +1,4 @@
+import RentGuardCore
 /// "Did you mean …?" for misspelt names.
 enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a plausible typo (the
@@ -22,18 +23,6 @@ enum Suggestion {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var prev = Array(0...b.count)
-        var cur = prev
-        for i in 1...a.count {
-            cur[0] = i
-            for j in 1...b.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[b.count]
+        RentGuardCore.editDistance(a, b)
     }
 }

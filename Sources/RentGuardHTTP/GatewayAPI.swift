@@ -268,19 +268,6 @@ public struct OutboxSummary: Sendable, Codable, Equatable {
 /// message_id, building, gateway, sent_at).
 public enum AlarmJSON {
     public static func encode(_ a: Alarm) -> JSONValue {
-        .object([
-            ("alarm_id", .string(a.id)),
-            ("state", .string(a.state.rawValue)),
-            ("type", .string(a.key.type.rawValue)),
-            ("severity", .string(a.severity.rawValue)),
-            ("unit", JSONValue(a.key.unit)),
-            ("device", JSONValue(a.key.device)),
-            ("port", a.key.port.map { JSONValue($0) } ?? .null),
-            ("location", JSONValue(a.location)),
-            ("started_at", JSONValue(a.startedAt)),
-            ("updated_at", JSONValue(a.updatedAt)),
-            ("evidence", a.evidence),
-            ("actions", .array(a.actions.map(\.json))),
-        ])
+        RegistryMessage.alarmBody(a)
     }
 }

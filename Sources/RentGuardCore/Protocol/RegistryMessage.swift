@@ -41,13 +41,10 @@ public struct RegistryMessage: Sendable, Equatable {
         }
     }
 
-    /// The §3.1 message for one alarm transition.
-    public static func alarm(_ t: AlarmTransition, building: String, gateway: String) -> RegistryMessage {
-        let a = t.alarm
-        let body: JSONValue = .object([
-            ("message_id", .string(t.messageID)),
-            ("building", .string(building)),
-            ("gateway", .string(gateway)),
+    /// The members of a §3.1 alarm body after the envelope (`message_id`, `building`,
+    /// `gateway`, `sent_at`): also what the local API shows for an alarm.
+    public static func alarmBody(_ a: Alarm) -> JSONValue {
+        .object([
             ("alarm_id", .string(a.id)),
             ("state", .string(a.state.rawValue)),
             ("type", .string(a.key.type.rawValue)),
@@ -61,6 +58,18 @@ public struct RegistryMessage: Sendable, Equatable {
             ("evidence", a.evidence),
             ("actions", .array(a.actions.map(\.json))),
         ])
+    }
+
+    /// The §3.1 message for one alarm transition.
+    public static func alarm(_ t: AlarmTransition, building: String, gateway: String) -> RegistryMessage {
+        let a = t.alarm
+        var members: [(String, JSONValue)] = [
+            ("message_id", .string(t.messageID)),
+            ("building", .string(building)),
+            ("gateway", .string(gateway)),
+        ]
+        if case let .object(m) = alarmBody(a) { members += m }
+        let body: JSONValue = .object(members)
         // The whole life of an alarm shares the priority of its type and its highest severity
         // so far, so that a later transition never overtakes an earlier one on the queue.
         return RegistryMessage(kind: "alarms", messageID: t.messageID, body: body, priority: Priority.of(a), orderKey: a.id)
