@@ -92,7 +92,7 @@ let systemdAnalyze = which("systemd-analyze")
             "ExecStart=/usr/bin/rentguardd --config /etc/rentguard/rentguard.yaml", "ExecReload=/bin/kill -HUP $MAINPID",
             "StateDirectory=rentguard", "ConfigurationDirectory=rentguard", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
             "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "SystemCallFilter=@system-service",
-            "CapabilityBoundingSet=", "MemoryDenyWriteExecute=yes", "MemoryMax=64M", "UMask=0077",
+            "CapabilityBoundingSet=", "MemoryDenyWriteExecute=yes", "MemoryMax=128M", "UMask=0077",
             "LoadCredential=rentguard:/etc/rentguard/credentials",
         ] {
             #expect(settings.contains(s), "\(s)")
