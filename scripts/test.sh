@@ -7,4 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
-swift test --skip-build "$@"
+# One test at a time: the integration tests start brokers and daemons, and some watch
+# timing (watchdog pings); running them side by side on a 2-core machine would starve them.
+swift test --skip-build --no-parallel "$@"
