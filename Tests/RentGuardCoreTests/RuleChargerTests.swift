@@ -94,3 +94,40 @@ import RentGuardCore
         #expect(!T.raised(ok, .fire).contains { $0.key.device == "CH-1" })
     }
 }
+
+/// A command's outcome is recorded in the alarm's actions: the device's `relay_off`
+/// confirmation, or `timed_out` when it stays silent.
+@Suite struct CommandOutcomeTests {
+    let t0 = T.t0
+
+    @Test func relayOffConfirmsThePortOff() {
+        let cfg = T.config(devices: [T.charger()])
+        let (engine, out) = T.run(cfg, [
+            T.chargerReading("CH-1", t0, [T.port(2, temp: 66)]),
+            T.event("CH-1", t0 + 2_000, .relayOff, port: 2),
+        ])
+        #expect(T.commands(out).map(\.command) == ["port_off"])
+        let alarm = engine.activeAlarms.first { $0.key.type == .chargerOverheat }
+        #expect(alarm?.actions.map(\.result) == [.acknowledged])
+        #expect(alarm?.actions.first?.resultAt == t0 + 2_000)
+    }
+
+    @Test func silenceIsRecordedAsTimedOut() {
+        let cfg = T.config(devices: [T.charger()])
+        let (engine, _) = T.run(cfg, [
+            T.chargerReading("CH-1", t0, [T.port(2, temp: 66)]),
+            .tick(t0 + DetectionEngine.commandConfirmationMs + 1),
+        ])
+        let alarm = engine.activeAlarms.first { $0.key.type == .chargerOverheat }
+        #expect(alarm?.actions.map(\.result) == [.timedOut])
+    }
+
+    @Test func aConfirmationForAnotherPortDoesNotCount() {
+        let cfg = T.config(devices: [T.charger()])
+        let (engine, _) = T.run(cfg, [
+            T.chargerReading("CH-1", t0, [T.port(2, temp: 66)]),
+            T.event("CH-1", t0 + 1_000, .relayOff, port: 5),
+        ])
+        #expect(engine.activeAlarms.first { $0.key.type == .chargerOverheat }?.actions.map(\.result) == [.sent])
+    }
+}

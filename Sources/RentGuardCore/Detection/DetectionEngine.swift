@@ -28,6 +28,19 @@ public struct DetectionEngine: Sendable {
     private var scratch: [Condition] = []
     /// Occupancy per unit from the meters, and the group-rental assessment.
     private var occupancy: OccupancyEstimator
+    /// Commands sent and not yet confirmed by the device (`relay_off` / `relay_on` event).
+    private var pendingCommands: [PendingCommand] = []
+
+    struct PendingCommand: Sendable {
+        var alarmID: String
+        var device: String
+        var port: Int?
+        var deadline: Int64
+    }
+
+    /// How long a device has to confirm a command before the alarm records `timed_out`
+    /// (assumed: a few charger reporting intervals; field practice reports every 60–90 s).
+    public static let commandConfirmationMs: Int64 = 120_000
 
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
@@ -82,6 +95,19 @@ public struct DetectionEngine: Sendable {
     }
 
     public mutating func handle(_ input: CoreInput, into out: inout [CoreOutput]) {
+        let first = out.count
+        handleInput(input, into: &out)
+        // Remember the commands this input caused, to record the device's answer (or silence).
+        if out.count > first {
+            for o in out[first...] {
+                if case let .command(c) = o, let id = c.alarmID {
+                    pendingCommands.append(PendingCommand(alarmID: id, device: c.device, port: c.port, deadline: c.ts + Self.commandConfirmationMs))
+                }
+            }
+        }
+    }
+
+    private mutating func handleInput(_ input: CoreInput, into out: inout [CoreOutput]) {
         switch input {
         case let .reading(r):
             handleReading(r, into: &out)
@@ -121,14 +147,33 @@ public struct DetectionEngine: Sendable {
             rules[i].observe(r, device: device, slot: slot, isLatest: isLatest, into: &scratch)
         }
         if !scratch.isEmpty { flushScratch(into: &out) }
+        if !pendingCommands.isEmpty, case let .event(e) = r.observation, e.name == .relayOff || e.name == .relayOn {
+            confirmCommands(device: r.device, port: e.port, at: r.ts)
+        }
         switch device.kind {
         case .waterMeter, .powerMeter, .gasMeter: occupancy.observe(r)
         case .smokeDetector, .charger: break
         }
     }
 
+    /// A device confirmed a command: the alarm's actions record it.
+    private mutating func confirmCommands(device: String, port: Int?, at: Int64) {
+        pendingCommands.removeAll { p in
+            guard p.device == device, port == nil || p.port == nil || p.port == port else { return false }
+            book.recordCommandResult(alarmID: p.alarmID, device: p.device, port: p.port, acknowledged: true, at: at)
+            return true
+        }
+    }
+
     private mutating func advance(to t: Int64, into out: inout [CoreOutput]) {
         guard t > now else { return }
+        if !pendingCommands.isEmpty {
+            pendingCommands.removeAll { p in
+                guard p.deadline <= t else { return false }
+                book.recordCommandResult(alarmID: p.alarmID, device: p.device, port: p.port, acknowledged: false, at: p.deadline)
+                return true
+            }
+        }
         // Deadlines that fell due before `t` are handled in time order (clears and the rules'
         // timed decisions interleaved), each at its own moment.
         var guardSteps = 0
