@@ -180,7 +180,7 @@ public struct DetectionEngine: Sendable {
         while guardSteps < 100_000 {
             guardSteps += 1
             var ruleDue = Int64.max
-            for i in tickRules { ruleDue = min(ruleDue, rules[i].nextDeadline) }
+            for i in tickRules { ruleDue = min(ruleDue, rules[i].deadlineInPlace()) }
             let clearDue = book.nextClearDue
             let step = min(ruleDue, clearDue)
             guard step < t else { break }

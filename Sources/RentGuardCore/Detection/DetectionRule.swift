@@ -53,6 +53,11 @@ extension DetectionRule {
     }
     public mutating func tick(now: Int64, into out: inout [Condition]) {}
     public var nextDeadline: Int64 { .max }
+
+    /// `nextDeadline`, read in place: called on an element of the engine's array of rules,
+    /// a mutating method borrows the rule where a getter would copy it out first.
+    @inline(__always)
+    public mutating func deadlineInPlace() -> Int64 { nextDeadline }
     public mutating func restore(_ alarm: Alarm, slot: Int?) {}
 }
 
