@@ -13,7 +13,9 @@ public final class TestSubscriber: Sendable {
         var logger = Logger(label: "test-subscriber")
         logger.logLevel = .warning
         client = try MQTTClient(
-            options: MQTTClientOptions(host: "127.0.0.1", port: port, clientID: clientID, cleanStart: cleanStart, protocolVersion: .v5),
+            options: MQTTClientOptions(
+                host: "127.0.0.1", port: port, clientID: clientID, cleanStart: cleanStart, protocolVersion: .v5,
+                reconnectMin: .milliseconds(100), reconnectMax: .seconds(1)),
             logger: logger)
         client.subscribe(filter, qos: 1)
         client.start()

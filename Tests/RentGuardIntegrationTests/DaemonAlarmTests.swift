@@ -101,6 +101,9 @@ struct DaemonAlarmTests {
     @Test func registryDownThenUpLosesNothing() async throws {
         let f = try await DaemonFixture(clearHoldSeconds: 1)
         defer { Task { await f.shutdown() } }
+        // The registry side's subscriber keeps a persistent session, so that nothing the
+        // daemon delivers right after the broker restarts escapes the test.
+        let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms", clientID: "registry-watcher", cleanStart: false)
         try await f.startDaemon()
         f.registry.stop()
         try await Task.sleep(for: .milliseconds(300))
@@ -109,15 +112,23 @@ struct DaemonAlarmTests {
         try await f.smoke("SD-2", alarm: true, obscuration: 9)
         try await Task.sleep(for: .milliseconds(200))
         try await f.smoke("SD-1", alarm: false)
-        try await Task.sleep(for: .seconds(2.5))  // SD-1 clears while the registry is down
+        // SD-1 clears while the registry is down: wait until the daemon has recorded it.
+        var owed = Set<String>()
+        for _ in 0..<400 {
+            owed = try f.owedAlarmMessageIDs()
+            if owed.contains(where: { $0.contains("smoke:SD-1") && $0.hasSuffix("#1") }) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(owed.contains(where: { $0.contains("smoke:SD-1") && $0.hasSuffix("#1") }), "SD-1 cleared during the outage")
 
         try f.registry.start()
-        let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms")
         let outageEnded = DaemonFixture.nowMs
-        let got = await registry.waitFor(timeout: .seconds(20)) { ForwardedAlarm.all($0).count >= 3 }
+        let owedNow = owed
+        let got = await registry.waitFor(timeout: .seconds(20)) { Set(ForwardedAlarm.all($0).map(\.messageID)).isSuperset(of: owedNow) }
         let alarms = ForwardedAlarm.all(got)
-        let sd1 = alarms.filter { $0.device == "SD-1" }.map(\.state)
-        let sd2 = alarms.filter { $0.device == "SD-2" }.map(\.state)
+        let sd1 = alarms.filter { $0.device == "SD-1" && $0.type == "smoke" }.map(\.state)
+        let sd2 = alarms.filter { $0.device == "SD-2" && $0.type == "smoke" }.map(\.state)
+        #expect(Set(alarms.map(\.messageID)).isSuperset(of: owed), "every message owed during the outage arrived")
         print("after the registry came back: \(alarms.count) messages in \(DaemonFixture.nowMs - outageEnded) ms")
         #expect(sd1 == ["raised", "cleared"], "SD-1 transitions in order, none lost: \(sd1)")
         #expect(sd2 == ["raised"])

@@ -33,6 +33,9 @@ struct DeliveryFaultTests {
     @Test func registryDownForAWhileThenUpDeliversEverythingInOrder() async throws {
         let f = try await DaemonFixture(clearHoldSeconds: 0.5)
         defer { Task { await f.shutdown() } }
+        // A persistent session on the registry side: nothing delivered right after the
+        // broker restarts escapes the test.
+        let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms", clientID: "registry-watcher", cleanStart: false)
         try await f.startDaemon()
         f.registry.stop()
         // During the outage: two detectors go into alarm and back, three times each.
@@ -50,7 +53,6 @@ struct DeliveryFaultTests {
 
         try f.registry.start()
         let up = DaemonFixture.nowMs
-        let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms")
         let got = ForwardedAlarm.all(await registry.waitFor(timeout: .seconds(30)) { Set(ForwardedAlarm.all($0).map(\.messageID)).isSuperset(of: owed) })
         let worst = (got.map(\.sentAt).max() ?? up) - up
         let (lost, dups) = Self.account("registry outage", owed: owed, received: got.map(\.messageID))
@@ -220,6 +222,7 @@ struct DeliveryFaultTests {
         let f = try await DaemonFixture(
             clearHoldSeconds: 0.3, registryExtra: "  heartbeat_interval_s: 0.5\n", storageExtra: "  outbox_max_mb: 0.5\n")
         defer { Task { await f.shutdown() } }
+        let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms", clientID: "registry-watcher", cleanStart: false)
         f.registry.stop()
         // 2,000 occupancy messages of ~1 KB owed (2 MB, four times the budget) ...
         do {
@@ -248,7 +251,6 @@ struct DeliveryFaultTests {
         store.close()
         let evicted = 2000 - remainingOccupancy
         try f.registry.start()
-        let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms")
         let got = ForwardedAlarm.all(await registry.waitFor(timeout: .seconds(30)) { Set(ForwardedAlarm.all($0).map(\.messageID)).isSuperset(of: owed) })
         let (lost, _) = Self.account("disk budget 0.5 MiB", owed: owed, received: got.map(\.messageID))
         print("[disk budget 0.5 MiB] occupancy messages evicted: \(evicted) of 2000")
