@@ -6,7 +6,7 @@ import RentGuardMQTT
 extension BrokerConfig {
     /// The MQTT client options for this broker. The password is read from `password_file`
     /// (so that it never appears in the configuration, on a command line or in a log).
-    func clientOptions(clientID: String, will: MQTTWill?, qos0BufferLimit: Int) throws -> MQTTClientOptions {
+    func clientOptions(clientID: String, will: MQTTWill?, inboundBatchLimit: Int = 1_000) throws -> MQTTClientOptions {
         let url = try parsedURL()
         var password: String?
         if let file = passwordFile {
@@ -33,16 +33,19 @@ extension BrokerConfig {
             keepaliveSeconds: keepaliveSeconds, cleanStart: false, protocolVersion: version,
             connectTimeout: .milliseconds(Int64(connectTimeoutSeconds * 1000)), tls: tlsOptions, will: will,
             reconnectMin: .milliseconds(Int64(reconnectMinSeconds * 1000)), reconnectMax: .milliseconds(Int64(reconnectMaxSeconds * 1000)),
-            qos0BufferLimit: qos0BufferLimit)
+            inboundBatchLimit: inboundBatchLimit)
     }
 }
 
 public enum DaemonError: Error, CustomStringConvertible {
     case startup(String)
+    /// A bounded queue is full: the caller should try again.
+    case busy(String)
 
     public var description: String {
         switch self {
         case let .startup(s): return s
+        case let .busy(s): return s
         }
     }
 }

@@ -72,7 +72,10 @@ public struct Daemon {
         self.metrics = metrics
     }
 
-    public func run() async throws {
+    /// Opens the database and builds every service from the configuration and `clock`,
+    /// without running anything: the composition root. Pieces get their dependencies
+    /// explicitly, so each can also be built alone in a test.
+    public func build(clock: any GatewayClock = WallClock()) throws -> Components {
         let config = settings.config
         let gw = config.gateway
         let dbPath = URL(fileURLWithPath: config.storage.stateDir).appendingPathComponent(Store.fileName).path
@@ -82,11 +85,12 @@ public struct Daemon {
         } catch {
             throw DaemonError.startup("cannot open the database \(dbPath): \(error)")
         }
-        defer { store.close() }
         logger.info("database open", metadata: ["path": "\(dbPath)", "size_bytes": "\(store.databaseSizeBytes())"])
 
         var services: [any Service] = []
-        let health = GatewayHealth(startedAt: wallClockMs())
+        let health = GatewayHealth(startedAt: clock.nowMs())
+        let ledger = DeviceLedger()
+        let statistics = IngestStatistics()
         // systemd: READY once the store is open and the pipeline runs; the watchdog is fed
         // only while the pipeline and a database probe make progress.
         let notifier = SystemdNotifier()
@@ -94,23 +98,31 @@ public struct Daemon {
         monitor.register("pipeline")
         monitor.register("database")
 
-        // The building broker: device traffic in, commands out.
+        // The building broker: device traffic in (through the pipeline's inbox, which holds
+        // each batch's acknowledgements until it is handled), commands out.
+        let inbox = PipelineInbox(clock: clock)
         let buildingStatus = "\(config.ingest.topicPrefix)/\(gw.building)/\(gw.id)/status"
         let building = try MQTTClient(
             options: config.broker.clientOptions(
                 clientID: "rentguardd-\(gw.id)-building", will: MQTTWill(topic: buildingStatus, payload: Array(#"{"online":false}"#.utf8)),
-                qos0BufferLimit: config.ingest.qos0BufferLimit),
-            logger: logger.labelled("mqtt.building"))
+                inboundBatchLimit: config.ingest.qos0BufferLimit),
+            logger: logger.labelled("mqtt.building"), inbound: inbox)
         services.append(MQTTClientService(client: building, onlineMessage: (buildingStatus, Array(#"{"online":true}"#.utf8)), logger: logger))
+        let commands = CommandService(client: building, logger: logger.labelled("commands"))
+        services.append(commands)
 
         // Everything on the way out: registry connections, landlords, one dispatcher each.
         let forwarding = ForwardingService(config: config, store: store, logger: logger.labelled("forward"))
         services.append(forwarding)
-        services.append(HeartbeatService(config: config, store: store, health: health, routing: forwarding.routing, logger: logger.labelled("heartbeat")))
+        services.append(HeartbeatService(
+            config: config, store: store, health: health, devices: ledger, statistics: statistics, routing: forwarding.routing,
+            logger: logger.labelled("heartbeat")))
+        let dependencies = PipelineDependencies(
+            store: store, routing: forwarding.routing, health: health, devices: ledger, statistics: statistics, clock: clock,
+            commands: { commands.enqueue($0) }, eventClock: settings.eventClock, logger: logger.labelled("pipeline"))
         let detection = DetectionService(
-            config: config, options: .init(eventClock: settings.eventClock),
-            building: building, store: store, routing: forwarding.routing, health: health, monitor: monitor,
-            logger: logger.labelled("pipeline"))
+            config: config, options: .init(eventClock: settings.eventClock), inbox: inbox, dependencies: dependencies,
+            subscribe: { building.subscribe($0, qos: 1) }, monitor: monitor)
         services.append(detection)
         services.append(ReloadService(
             settings: settings, detection: detection, forwarding: forwarding, notifier: notifier, logger: logger.labelled("reload")))
@@ -120,7 +132,7 @@ public struct Daemon {
 
         // The local HTTP endpoint: metrics, health, the operator's API.
         let gauges = GatewayGauges(registry: metrics)
-        gauges.started(version: RentGuardVersion.current, at: wallClockMs())
+        gauges.started(version: RentGuardVersion.current, at: clock.nowMs())
         if config.http.enabled {
             let (host, port): (String, Int)
             do {
@@ -137,8 +149,8 @@ public struct Daemon {
                 }
             }
             let api = DaemonAPI(
-                config: config, store: store, health: health, detection: detection, routing: forwarding.routing,
-                building: building, monitor: monitor, gauges: gauges)
+                config: config, store: store, health: health, devices: ledger, statistics: statistics, detection: detection,
+                inbox: inbox, routing: forwarding.routing, building: building, monitor: monitor, gauges: gauges, clock: clock)
             do {
                 services.append(try OperationsServer(host: host, port: port, token: token, api: api, registry: metrics, logger: logger.labelled("http")))
             } catch {
@@ -150,16 +162,36 @@ public struct Daemon {
             notifier: notifier, monitor: monitor, configuration: .init(readyWhen: ["pipeline", "database"]), logger: logger.labelled("watchdog")
         ) {
             let h = health.snapshot
-            return "devices \(h.devicesOnline)/\(h.devicesRegistered) online, \(h.activeAlarms) active alarms, \(h.messagesReceived) messages in, \(h.messagesRejected) rejected"
+            let c = ledger.census(config)
+            let stats = statistics.snapshot
+            let received = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
+            let rejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
+            return "devices \(c.online)/\(c.registered) online, \(h.activeAlarms) active alarms, \(received) messages in, \(rejected) rejected"
         })
+        return Components(store: store, services: services, building: building, inbox: inbox, detection: detection)
+    }
 
+    /// What `build` made: the services in start order (they stop in reverse).
+    public struct Components {
+        public let store: Store
+        public let services: [any Service]
+        public let building: MQTTClient
+        public let inbox: PipelineInbox
+        public let detection: DetectionService
+    }
+
+    public func run() async throws {
+        let config = settings.config
+        let gw = config.gateway
+        let components = try build()
+        defer { components.store.close() }
         logger.info("rentguardd starting", metadata: [
             "version": "\(RentGuardVersion.current)", "gateway": "\(gw.id)", "building": "\(gw.building)",
             "broker": "\(config.broker.url)", "config": "\(settings.configPath)",
         ])
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                services: components.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger.labelled("lifecycle")))
         try await group.run()

@@ -12,14 +12,24 @@ struct DaemonAPI: GatewayAPI {
     let config: BuildingConfig
     let store: Store
     let health: GatewayHealth
+    let devices: DeviceLedger
+    let statistics: IngestStatistics
     let detection: DetectionService
+    let inbox: PipelineInbox
     let routing: Routing
     let building: MQTTClient
     let monitor: ProgressMonitor
     let gauges: GatewayGauges
+    let clock: any GatewayClock
 
+    /// Read live: the same device ledger, counters and store the other views read, never a
+    /// snapshot taken on a tick.
     func status() async -> GatewayStatus {
         let h = health.snapshot
+        let census = devices.census(config)
+        let stats = statistics.snapshot
+        let received = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
+        let rejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
         let report = await self.health()
         var pending = 0, dead = 0
         for d in routing.current.allDestinations {
@@ -30,10 +40,10 @@ struct DaemonAPI: GatewayAPI {
         }
         return GatewayStatus(
             version: RentGuardVersion.current, gateway: config.gateway.id, building: config.gateway.building,
-            startedAt: h.startedAt, now: wallClockMs(), ready: report.ready, problems: report.problems,
-            devicesRegistered: h.devicesRegistered, devicesOnline: h.devicesOnline, devicesOffline: h.devicesOffline,
-            devicesNeverSeen: h.devicesNeverSeen, activeAlarms: h.activeAlarms, messagesReceived: h.messagesReceived,
-            messagesRejected: h.messagesRejected, brokers: brokers(), outboxPending: pending, outboxDead: dead,
+            startedAt: h.startedAt, now: clock.nowMs(), ready: report.ready, problems: report.problems,
+            devicesRegistered: census.registered, devicesOnline: census.online, devicesOffline: census.offline,
+            devicesNeverSeen: census.neverSeen, activeAlarms: h.activeAlarms, messagesReceived: received,
+            messagesRejected: rejected, brokers: brokers(), outboxPending: pending, outboxDead: dead,
             databaseBytes: store.databaseSizeBytes())
     }
 
@@ -55,14 +65,16 @@ struct DaemonAPI: GatewayAPI {
         case .cleared: return .cleared
         case .acknowledged: return .alreadyAcknowledged
         case .raised, .escalated:
-            detection.submit(.acknowledge(alarmID: alarmID, by: by, note: note, at: wallClockMs()))
+            guard detection.submit(.acknowledge(alarmID: alarmID, by: by, note: note, at: clock.nowMs())) else {
+                throw DaemonError.busy("the pipeline's input queue is full or the pipeline has stopped; try again")
+            }
             return .accepted
         }
     }
 
     func devices(offlineOnly: Bool) async throws -> [DeviceStatus] {
-        let rows = Dictionary(try store.devices().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, _ in a })
-        let offline = health.snapshot.offlineDevices
+        let rows = devices.rows
+        let offline = devices.census(config).offlineIDs
         var out: [DeviceStatus] = []
         for d in config.devices {
             let isOffline = rows[d.id] == nil || offline.contains(d.id)
@@ -91,20 +103,23 @@ struct DaemonAPI: GatewayAPI {
         for s in stalled { problems.append("\(s) is not making progress") }
         if !building.connectionState.isConnected { problems.append("not connected to the building broker") }
         if let r = routing.current.registryClient, !r.connectionState.isConnected { problems.append("not connected to the registry broker") }
+        if building.connectionState.isConnected, !building.isSubscribed { problems.append("subscriptions not yet acknowledged by the building broker") }
         if health.snapshot.unpersistedTransitions > 0 { problems.append("alarm transitions waiting for the database") }
         let live = stalled.isEmpty
         return HealthReport(live: live, ready: live && problems.isEmpty, problems: problems)
     }
 
     func willScrapeMetrics() async {
-        let now = wallClockMs()
+        let now = clock.nowMs()
         for d in routing.current.allDestinations {
             if let s = try? store.outboxStats(destination: d) { gauges.outbox(destination: d, stats: s, now: now) }
         }
         gauges.databaseSize(bytes: store.databaseSizeBytes())
         for b in brokers() { gauges.brokerConnected(b.name, b.connected) }
-        let h = health.snapshot
-        gauges.devices(online: h.devicesOnline, offline: h.devicesOffline, neverSeen: h.devicesNeverSeen)
+        let census = devices.census(config)
+        gauges.devices(online: census.online, offline: census.offline, neverSeen: census.neverSeen)
+        let depth = inbox.depth
+        gauges.ingestQueue(batch: depth.batch, inputs: depth.inputs, unpersisted: health.snapshot.unpersistedTransitions)
         if let active = try? store.alarms(activeOnly: true, limit: 10_000) {
             var counts: [String: Int] = [:]
             for s in Severity.allCases { counts[s.rawValue] = 0 }

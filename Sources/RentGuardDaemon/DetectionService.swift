@@ -1,16 +1,20 @@
 import Foundation
 import Logging
 import RentGuardCore
-import RentGuardForwarding
 import RentGuardMQTT
 import RentGuardStore
 import RentGuardSystemd
 import ServiceLifecycle
 
-/// The ingest → detect → store pipeline, on one task:
-/// device messages from the building broker are decoded and validated, fed with clock
-/// ticks to the pure detection core, and every alarm transition is written with its outbox
-/// rows in one SQLite transaction before the delivery services are woken.
+/// The ingest → detect → store pipeline as a service, on one task: batches of device
+/// messages from the building broker (through the `PipelineInbox`, which holds the broker's
+/// acknowledgements until a batch is handled) and clock ticks go to the pure detection core;
+/// every alarm transition is written with its outbox rows in one SQLite transaction before
+/// the batch is released and the delivery services are woken.
+///
+/// Shutdown order: stop reading from the broker, handle and commit the batch already read,
+/// flush device state; the MQTT service then writes the last acknowledgements and
+/// disconnects.
 public final class DetectionService: Service, Sendable {
     public struct Options: Sendable {
         /// Run on event time: the core's clock follows the newest device timestamp, with no
@@ -27,78 +31,84 @@ public final class DetectionService: Service, Sendable {
 
     let initialConfig: BuildingConfig
     let options: Options
-    let building: MQTTClient
-    let store: Store
-    let routing: Routing
-    let health: GatewayHealth
+    let inbox: PipelineInbox
+    let dependencies: PipelineDependencies
+    /// Subscribes the topics the pipeline needs (the building client's `subscribe`).
+    let subscribe: @Sendable (String) -> Void
     let monitor: ProgressMonitor?
-    let logger: Logger
-    let statistics = IngestStatistics()
-    let events: AsyncStream<PipelineEvent>
-    let eventSink: AsyncStream<PipelineEvent>.Continuation
+    var logger: Logger { dependencies.logger }
 
-    enum PipelineEvent: Sendable {
-        case message(MQTTMessage, receivedAt: Int64)
-        case tick(Int64)
-        case input(CoreInput)
-        case reconfigure(BuildingConfig)
-    }
-
-    public init(config: BuildingConfig, options: Options, building: MQTTClient, store: Store, routing: Routing, health: GatewayHealth, monitor: ProgressMonitor? = nil, logger: Logger) {
-        self.monitor = monitor
+    public init(
+        config: BuildingConfig, options: Options, inbox: PipelineInbox, dependencies: PipelineDependencies,
+        subscribe: @escaping @Sendable (String) -> Void, monitor: ProgressMonitor? = nil
+    ) {
         self.initialConfig = config
         self.options = options
-        self.building = building
-        self.store = store
-        self.routing = routing
-        self.health = health
-        self.logger = logger
-        (events, eventSink) = AsyncStream.makeStream(of: PipelineEvent.self, bufferingPolicy: .unbounded)
+        self.inbox = inbox
+        self.dependencies = dependencies
+        self.subscribe = subscribe
+        self.monitor = monitor
     }
 
-    /// Hands an input to the core from outside (an operator's acknowledgement).
-    public func submit(_ input: CoreInput) { eventSink.yield(.input(input)) }
+    /// Hands an input to the core from outside (an operator's acknowledgement). False when
+    /// the pipeline's input queue is full or the pipeline has stopped.
+    @discardableResult
+    public func submit(_ input: CoreInput) -> Bool { inbox.submit(input) }
 
-    /// Applies a reloaded configuration between two messages; active alarms are kept.
-    public func reconfigure(_ config: BuildingConfig) { eventSink.yield(.reconfigure(config)) }
+    /// Applies a reloaded configuration between two batches; active alarms are kept.
+    public func reconfigure(_ config: BuildingConfig) { inbox.reconfigure(config) }
+
+    /// The topic filters the pipeline reads.
+    public static func topicFilters(_ config: BuildingConfig) -> [String] {
+        let base = "\(config.ingest.topicPrefix)/\(config.gateway.building)/+"
+        return ["\(base)/telemetry", "\(base)/event", "\(base)/status"]
+    }
 
     public func run() async throws {
-        var pipeline = try Pipeline(service: self)
-        let config = initialConfig
-        let prefix = config.ingest.topicPrefix
-        let buildingID = config.gateway.building
-        building.subscribe("\(prefix)/\(buildingID)/+/telemetry", qos: 1)
-        building.subscribe("\(prefix)/\(buildingID)/+/event", qos: 1)
-        building.subscribe("\(prefix)/\(buildingID)/+/status", qos: 1)
-
-        let sink = eventSink
-        let messages = building.messages
-        let pump = Task {
-            for await m in messages { sink.yield(.message(m, receivedAt: wallClockMs())) }
+        var pipeline: Pipeline
+        do {
+            pipeline = try Pipeline(config: initialConfig, dependencies: dependencies)
+        } catch {
+            logger.critical("the pipeline cannot start", metadata: ["error": "\(error)"])
+            inbox.abandon()
+            throw error
         }
-        let ticker: Task<Void, Never>? = options.eventClock ? nil : Task { [interval = options.tickInterval] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                sink.yield(.tick(wallClockMs()))
-            }
-        }
+        // Whatever ends this run, nothing read afterwards is acknowledged unhandled.
+        defer { inbox.abandon() }
+        for filter in Self.topicFilters(initialConfig) { subscribe(filter) }
         logger.info("pipeline running", metadata: [
-            "building": "\(buildingID)", "devices": "\(config.devices.count)", "units": "\(config.units.count)",
-            "active_alarms": "\(pipeline.engine.activeAlarms.count)", "event_clock": "\(options.eventClock)",
+            "building": "\(initialConfig.gateway.building)", "devices": "\(initialConfig.devices.count)",
+            "units": "\(initialConfig.units.count)", "active_alarms": "\(pipeline.engine.activeAlarms.count)",
+            "event_clock": "\(options.eventClock)",
         ])
-
-        await withGracefulShutdownHandler {
-            monitor?.beat("pipeline")
-            for await event in events {
-                pipeline.handle(event)
-                monitor?.beat("pipeline")
+        let inbox = self.inbox
+        let clock = dependencies.clock
+        await withDiscardingTaskGroup { group in
+            if !options.eventClock {
+                group.addTask { [interval = options.tickInterval] in
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: interval) } catch { return }
+                        inbox.tick(clock.nowMs())
+                    }
+                }
             }
-        } onGracefulShutdown: {
-            sink.finish()
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    monitor?.beat("pipeline")
+                    while let event = await inbox.next() {
+                        pipeline.handle(event)
+                        if case .messages = event { inbox.batchDone() }
+                        monitor?.beat("pipeline")
+                    }
+                } onGracefulShutdown: {
+                    inbox.stop()
+                }
+            } onCancel: {
+                inbox.stop()
+            }
+            group.cancelAll()
         }
-        pump.cancel()
-        ticker?.cancel()
-        pipeline.flush(now: wallClockMs())
+        pipeline.flush(now: clock.nowMs())
         logger.info("pipeline stopped", metadata: ["summary": "\(pipeline.summary())"])
     }
 }

@@ -49,8 +49,7 @@ public final class ForwardingService: Service, Sendable {
             let status = "\(config.registry.topicPrefix)/\(gw.building)/status"
             let client = try MQTTClient(
                 options: registryBroker.clientOptions(
-                    clientID: "rentguardd-\(gw.id)-registry", will: MQTTWill(topic: status, payload: Array(#"{"online":false}"#.utf8)),
-                    qos0BufferLimit: 1000),
+                    clientID: "rentguardd-\(gw.id)-registry", will: MQTTWill(topic: status, payload: Array(#"{"online":false}"#.utf8))),
                 logger: logger.labelled("mqtt.registry"))
             registryClient = client
             g.mqttClients.append((client, status))

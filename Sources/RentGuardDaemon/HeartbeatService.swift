@@ -14,15 +14,22 @@ public struct HeartbeatService: Service {
     let config: BuildingConfig
     let store: Store
     let health: GatewayHealth
+    let devices: DeviceLedger
+    let statistics: IngestStatistics
     let routing: Routing
     let interval: Duration
     let logger: Logger
     let evicted = Counter(label: "rentguard_outbox_evicted_total")
 
-    public init(config: BuildingConfig, store: Store, health: GatewayHealth, routing: Routing, logger: Logger) {
+    public init(
+        config: BuildingConfig, store: Store, health: GatewayHealth, devices: DeviceLedger, statistics: IngestStatistics,
+        routing: Routing, logger: Logger
+    ) {
         self.config = config
         self.store = store
         self.health = health
+        self.devices = devices
+        self.statistics = statistics
         self.routing = routing
         self.interval = .milliseconds(Int64(config.registry.heartbeatIntervalSeconds * 1000))
         self.logger = logger
@@ -50,6 +57,10 @@ public struct HeartbeatService: Service {
         let allDestinations = r.allDestinations
         guard !registryDestinations.isEmpty else { return }
         let h = health.snapshot
+        let census = devices.census(config)
+        let stats = statistics.snapshot
+        let received = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
+        let rejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
         var outbox: [(String, JSONValue)] = []
         for d in allDestinations {
             guard let s = try? store.outboxStats(destination: d) else { continue }
@@ -67,11 +78,11 @@ public struct HeartbeatService: Service {
             ("version", .string(RentGuardVersion.current)),
             ("uptime_s", JSONValue((now - h.startedAt) / 1000)),
             ("devices", .object([
-                ("registered", JSONValue(h.devicesRegistered)), ("online", JSONValue(h.devicesOnline)),
-                ("offline", JSONValue(h.devicesOffline)), ("never_seen", JSONValue(h.devicesNeverSeen)),
+                ("registered", JSONValue(census.registered)), ("online", JSONValue(census.online)),
+                ("offline", JSONValue(census.offline)), ("never_seen", JSONValue(census.neverSeen)),
             ])),
             ("active_alarms", JSONValue(h.activeAlarms)),
-            ("messages", .object([("received", JSONValue(h.messagesReceived)), ("rejected", JSONValue(h.messagesRejected))])),
+            ("messages", .object([("received", JSONValue(received)), ("rejected", JSONValue(rejected))])),
             ("outbox", .object(outbox)),
             ("outbox_evicted", JSONValue(h.outboxEvicted)),
             ("database_bytes", JSONValue(store.databaseSizeBytes())),

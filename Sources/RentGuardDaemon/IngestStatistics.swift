@@ -4,14 +4,15 @@ import Synchronization
 
 /// Counters of the ingest path: messages in by kind and channel, rejects by reason, alarms
 /// by type and state. Exported through swift-metrics and summarised in the log.
-final class IngestStatistics: Sendable {
+public final class IngestStatistics: Sendable {
+    public init() {}
     private let counts = Mutex<[String: Int]>([:])
 
-    func increment(_ key: String, by n: Int = 1) {
+    public func increment(_ key: String, by n: Int = 1) {
         counts.withLock { $0[key, default: 0] += n }
     }
 
-    var snapshot: [String: Int] { counts.withLock { $0 } }
+    public var snapshot: [String: Int] { counts.withLock { $0 } }
 
     func received(kind: DeviceKind?, channel: String) {
         increment("in.\(kind?.rawValue ?? "unknown").\(channel)")

@@ -17,22 +17,19 @@ public struct MQTTClientService: Service {
 
     public func run() async throws {
         client.start()
-        await withGracefulShutdownHandler {
+        // The detection and delivery services have stopped by the time a graceful shutdown
+        // reaches this one: the service group stops services in reverse order, and this one
+        // was added first. The pipeline's last acknowledgements go out with the disconnect.
+        await cancelWhenGracefulShutdown {
             for await state in client.connectionStates() {
                 if state.isConnected, let m = onlineMessage {
-                    Task { try? await client.publish(topic: m.topic, payload: m.payload, qos: 1, retain: true) }
+                    try? await client.publish(topic: m.topic, payload: m.payload, qos: 1, retain: true, timeout: .seconds(5))
                 }
-                if state == .stopped { break }
+                if state == .stopped || Task.isCancelled { break }
             }
-        } onGracefulShutdown: {
-            // The detection and delivery services have stopped by now: the service group
-            // shuts services down in reverse order, and this one was added first.
-            Task {
-                if let m = onlineMessage, client.connectionState.isConnected {
-                    try? await client.publish(topic: m.topic, payload: Array(#"{"online":false}"#.utf8), qos: 1, retain: true, timeout: .seconds(2))
-                }
-                await client.shutdown()
-            }
+        }
+        if let m = onlineMessage, client.connectionState.isConnected {
+            try? await client.publish(topic: m.topic, payload: Array(#"{"online":false}"#.utf8), qos: 1, retain: true, timeout: .seconds(2))
         }
         await client.shutdown()
     }

@@ -5,15 +5,48 @@ import RentGuardForwarding
 import RentGuardMQTT
 import RentGuardStore
 
-/// The state the detection service owns: the core, the decoder, device state and
-/// aggregates waiting to be flushed. Only the detection service's task touches it.
-struct Pipeline {
-    let service: DetectionService
+/// What the pipeline works with, passed in explicitly (no back-reference to its owner), so
+/// that it runs in-process in tests with a real SQLite file and a hand-set clock.
+public struct PipelineDependencies: Sendable {
+    public var store: Store
+    public var routing: Routing
+    public var health: GatewayHealth
+    public var devices: DeviceLedger
+    public var statistics: IngestStatistics
+    public var clock: any GatewayClock
+    /// Where device commands go (the command service's queue).
+    public var commands: @Sendable (CommandService.Outgoing) -> Void
+    /// Run on event time (see `DetectionService.Options.eventClock`).
+    public var eventClock: Bool
+    public var logger: Logger
+
+    public init(
+        store: Store, routing: Routing, health: GatewayHealth, devices: DeviceLedger, statistics: IngestStatistics,
+        clock: any GatewayClock, commands: @escaping @Sendable (CommandService.Outgoing) -> Void, eventClock: Bool, logger: Logger
+    ) {
+        self.store = store
+        self.routing = routing
+        self.health = health
+        self.devices = devices
+        self.statistics = statistics
+        self.clock = clock
+        self.commands = commands
+        self.eventClock = eventClock
+        self.logger = logger
+    }
+}
+
+/// The ingest → detect → store pipeline's state: the core, the decoder, device state and
+/// aggregates waiting to be flushed. One task owns it.
+public struct Pipeline {
+    let deps: PipelineDependencies
     var engine: DetectionEngine
     var decoder: ProtocolDecoder
     var aggregator: ReadingAggregator
     var deviceRows: [String: Store.DeviceRow] = [:]
+    /// Rows changed since the last database flush, and since the last publication to the ledger.
     var dirtyDevices: Set<String> = []
+    var unpublishedDevices: Set<String> = []
     var rejectLog = RateLimitedLog()
     /// Alarm transitions whose write failed; retried on every tick, never dropped.
     var unpersisted: [AlarmTransition] = []
@@ -22,34 +55,41 @@ struct Pipeline {
     var lastRetention: Int64 = 0
     var kinds: [String: DeviceKind]
     let gatewayStatusTopic: String
-    var logger: Logger { service.logger }
+    var logger: Logger { deps.logger }
     var config: BuildingConfig
 
-    init(service: DetectionService) throws {
-        self.service = service
-        let config = service.initialConfig
+    public init(config: BuildingConfig, dependencies deps: PipelineDependencies) throws {
+        self.deps = deps
         self.config = config
-        let restored = try service.store.activeAlarms()
+        let restored = try deps.store.activeAlarms()
         engine = DetectionEngine(config: config, restoring: restored)
-        decoder = ProtocolDecoder(config: config, futureCheck: !service.options.eventClock)
+        decoder = ProtocolDecoder(config: config, futureCheck: !deps.eventClock)
         aggregator = ReadingAggregator(bucketMs: Int64(config.storage.aggregateMinutes) * 60_000)
         var k: [String: DeviceKind] = [:]
         for d in config.devices { k[d.id] = d.kind }
         kinds = k
         gatewayStatusTopic = "\(config.ingest.topicPrefix)/\(config.gateway.building)/\(config.gateway.id)/status"
-        for row in try service.store.devices() { deviceRows[row.deviceID] = row }
-        let now = wallClockMs()
+        let rows = try deps.store.devices()
+        for row in rows { deviceRows[row.deviceID] = row }
+        let now = deps.clock.nowMs()
+        deps.devices.seed(rows)
+        deps.devices.publish([], now: deps.eventClock ? 0 : now)
         lastFlush = now
         lastSummary = now
         if !restored.isEmpty {
             logger.notice("restored active alarms", metadata: ["count": "\(restored.count)", "ids": "\(restored.map(\.id).joined(separator: ","))"])
         }
+        publishLiveState(now: now)
     }
 
-    mutating func handle(_ event: DetectionService.PipelineEvent) {
+    /// The transitions still waiting for the database.
+    public var unpersistedCount: Int { unpersisted.count }
+
+    public mutating func handle(_ event: PipelineInbox.Event) {
         switch event {
-        case let .message(m, receivedAt):
-            ingest(m, receivedAt: receivedAt)
+        case let .messages(batch, receivedAt):
+            for m in batch { ingest(m, receivedAt: receivedAt) }
+            publishLiveState(now: receivedAt)
         case let .tick(now):
             run(.tick(now))
             housekeeping(now: now)
@@ -60,11 +100,24 @@ struct Pipeline {
         }
     }
 
+    /// Hands the devices that changed, event time and the active alarms to the live views.
+    mutating func publishLiveState(now: Int64) {
+        let reference = deps.eventClock ? engine.now : now
+        deps.devices.publish(unpublishedDevices.compactMap { deviceRows[$0] }, now: reference)
+        unpublishedDevices.removeAll(keepingCapacity: true)
+        let active = engine.activeAlarms.count
+        let waiting = unpersisted.count
+        deps.health.update {
+            $0.activeAlarms = active
+            $0.unpersistedTransitions = waiting
+        }
+    }
+
     /// A reloaded configuration: new devices, units and thresholds; active alarms are kept.
     mutating func reconfigure(_ new: BuildingConfig) {
         config = new
         engine = engine.reconfigured(new)
-        decoder = ProtocolDecoder(config: new, futureCheck: !service.options.eventClock)
+        decoder = ProtocolDecoder(config: new, futureCheck: !deps.eventClock)
         var k: [String: DeviceKind] = [:]
         for d in new.devices { k[d.id] = d.kind }
         kinds = k
@@ -74,17 +127,17 @@ struct Pipeline {
         if m.topic == gatewayStatusTopic { return }  // our own status, not a device
         switch decoder.decode(topic: m.topic, payload: m.payload, receivedAt: receivedAt) {
         case var .success(reading):
-            service.statistics.received(kind: kinds[reading.device], channel: Self.channel(reading.observation))
-            if !service.options.eventClock, receivedAt - reading.ts > engine.latenessMs {
+            deps.statistics.received(kind: kinds[reading.device], channel: Self.channel(reading.observation))
+            if !deps.eventClock, receivedAt - reading.ts > engine.latenessMs {
                 // A device clock behind ours, or a message the broker kept while we were away:
                 // keep the data on our clock rather than refuse it as late.
-                service.statistics.increment("clock_skew_corrected")
+                deps.statistics.increment("clock_skew_corrected")
                 reading.ts = receivedAt
             }
             record(reading)
             run(.reading(reading))
         case let .failure(rejection):
-            service.statistics.rejected(rejection.reason)
+            deps.statistics.rejected(rejection.reason)
             if rejection.reason == .unknownDevice, let device = rejection.device {
                 run(.unregisteredDevice(id: device, topic: m.topic, at: unregisteredTime(m, receivedAt: receivedAt)))
             }
@@ -95,7 +148,7 @@ struct Pipeline {
     /// When an unregistered device's message happened. On event time the device's own `ts`
     /// (or the core's current time), never the wall clock: that would move event time ahead.
     func unregisteredTime(_ m: MQTTMessage, receivedAt: Int64) -> Int64 {
-        guard service.options.eventClock else { return receivedAt }
+        guard deps.eventClock else { return receivedAt }
         if m.payload.count <= config.ingest.maxPayloadBytes, let json = try? JSONParser.parse(m.payload),
             let ts = json["ts"]?.doubleValue, ts == ts.rounded(), ts >= Double(FieldLimits.minTimestampMs), ts < 9e15
         {
@@ -116,7 +169,7 @@ struct Pipeline {
             case let .occupancy(e):
                 enqueue(e)
             case let .rejected(r):
-                service.statistics.rejected(r.reason)
+                deps.statistics.rejected(r.reason)
                 logRejection(r, topic: nil, now: engine.now)
             }
         }
@@ -124,7 +177,7 @@ struct Pipeline {
 
     /// Writes the transition and its outbox rows in one transaction, then wakes delivery.
     mutating func persist(_ t: AlarmTransition) {
-        service.statistics.alarm(t)
+        deps.statistics.alarm(t)
         let a = t.alarm
         logger.log(level: a.severity >= .major ? .warning : .notice, "alarm \(a.state.rawValue)", metadata: [
             "alarm_id": "\(a.id)", "type": "\(a.key.type)", "severity": "\(a.severity.rawValue)",
@@ -132,13 +185,13 @@ struct Pipeline {
         ])
         // Behind a failed write, later transitions queue too, so that one alarm's stay in order.
         if !unpersisted.isEmpty || !write(t) { unpersisted.append(t) }
-        service.routing.ring()
+        deps.routing.ring()
     }
 
     func write(_ t: AlarmTransition) -> Bool {
-        let rows = service.routing.current.plan.rows(for: t, createdAt: wallClockMs())
+        let rows = deps.routing.current.plan.rows(for: t, createdAt: deps.clock.nowMs())
         do {
-            try service.store.recordAlarmTransition(t, outbox: rows)
+            try deps.store.recordAlarmTransition(t, outbox: rows)
             return true
         } catch {
             logger.critical("cannot write an alarm transition to the database; keeping it in memory and retrying", metadata: [
@@ -150,15 +203,15 @@ struct Pipeline {
 
     /// Occupancy estimates go to the registry through the outbox (lowest alarm-free priority).
     func enqueue(_ e: OccupancyEstimate) {
-        service.statistics.increment("occupancy.estimates")
-        service.health.update { $0.occupancy[e.unit] = e }
+        deps.statistics.increment("occupancy.estimates")
+        deps.health.update { $0.occupancy[e.unit] = e }
         logger.info("occupancy estimate", metadata: [
             "unit": "\(e.unit)", "estimated": "\(e.estimated)", "low": "\(e.low)", "high": "\(e.high)",
             "registered": "\(e.registeredOccupants)", "group_rental_suspected": "\(e.groupRentalSuspected)",
         ])
         do {
-            try service.store.enqueue(service.routing.current.plan.rows(for: e, createdAt: wallClockMs()))
-            service.routing.ring()
+            try deps.store.enqueue(deps.routing.current.plan.rows(for: e, createdAt: deps.clock.nowMs()))
+            deps.routing.ring()
         } catch {
             logger.error("cannot queue an occupancy estimate", metadata: ["unit": "\(e.unit)", "error": "\(error)"])
         }
@@ -171,16 +224,8 @@ struct Pipeline {
         if let id = c.alarmID { body.append(("alarm_id", .string(id))) }
         let topic = "\(config.ingest.topicPrefix)/\(config.gateway.building)/\(c.device)/cmd"
         let payload = Array(JSONValue.object(body).serialized().utf8)
-        let client = service.building
-        let logger = self.logger
         logger.warning("sending device command", metadata: ["device": "\(c.device)", "cmd": "\(c.command)", "port": "\(c.port.map(String.init) ?? "-")", "alarm_id": "\(c.alarmID ?? "-")"])
-        Task {
-            do {
-                try await client.publish(topic: topic, payload: payload, qos: 1, timeout: .seconds(10))
-            } catch {
-                logger.error("device command not delivered to the building broker", metadata: ["device": "\(c.device)", "cmd": "\(c.command)", "error": "\(error)"])
-            }
-        }
+        deps.commands(.init(device: c.device, command: c.command, topic: topic, payload: payload))
     }
 
     /// Device state and reading aggregates, kept in memory and flushed in batches.
@@ -201,6 +246,7 @@ struct Pipeline {
         }
         deviceRows[r.device] = row
         dirtyDevices.insert(r.device)
+        unpublishedDevices.insert(r.device)
     }
 
     static func values(_ t: Telemetry) -> [(String, Double)] {
@@ -229,11 +275,12 @@ struct Pipeline {
     }
 
     mutating func housekeeping(now: Int64) {
+        publishLiveState(now: now)
         updateHealth(now: now)
         if !unpersisted.isEmpty {
             let pending = unpersisted
             unpersisted = pending.filter { !write($0) }
-            service.routing.ring()
+            deps.routing.ring()
         }
         if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
         if now - lastSummary >= 60_000 {
@@ -243,20 +290,20 @@ struct Pipeline {
     }
 
     /// Writes device state and aggregates in one batch each; prunes old aggregates daily.
-    mutating func flush(now: Int64) {
+    public mutating func flush(now: Int64) {
         lastFlush = now
         do {
             let buckets = aggregator.drain()
-            if !buckets.isEmpty { try service.store.writeAggregates(buckets) }
+            if !buckets.isEmpty { try deps.store.writeAggregates(buckets) }
             if !dirtyDevices.isEmpty {
-                try service.store.upsertDevices(dirtyDevices.sorted().compactMap { deviceRows[$0] })
+                try deps.store.upsertDevices(dirtyDevices.sorted().compactMap { deviceRows[$0] })
                 dirtyDevices.removeAll()
             }
             if now - lastRetention > 86_400_000 {
                 lastRetention = now
                 let cutoff = now - Int64(config.storage.retentionDays) * 86_400_000
-                let pruned = try service.store.pruneAggregates(olderThan: cutoff)
-                let delivered = try service.store.pruneDelivered(olderThan: cutoff)
+                let pruned = try deps.store.pruneAggregates(olderThan: cutoff)
+                let delivered = try deps.store.pruneDelivered(olderThan: cutoff)
                 if pruned + delivered > 0 {
                     logger.info("retention", metadata: ["aggregates_pruned": "\(pruned)", "delivered_pruned": "\(delivered)"])
                 }
@@ -278,37 +325,22 @@ struct Pipeline {
 
     /// Publishes the gateway's health for the heartbeat, the watchdog and the local API.
     func updateHealth(now: Int64) {
-        var online = 0, offline = 0, neverSeen = 0
-        var offlineIDs = Set<String>()
-        // On event time, "now" is the core's clock, not the wall clock.
-        let reference = service.options.eventClock ? engine.now : now
-        for d in config.devices {
-            guard let row = deviceRows[d.id] else { neverSeen += 1; continue }
-            let interval = Int64((d.reportIntervalSeconds ?? 60) * 1000)
-            if row.online == false || reference - row.lastSeen > 3 * interval {
-                offline += 1
-                offlineIDs.insert(d.id)
-            } else {
-                online += 1
-            }
-        }
-        let stats = service.statistics.snapshot
-        service.health.update {
-            $0.devicesRegistered = config.devices.count
-            $0.devicesOnline = online
-            $0.devicesOffline = offline
-            $0.devicesNeverSeen = neverSeen
-            $0.activeAlarms = engine.activeAlarms.count
+        let census = deps.devices.census(config)
+        let stats = deps.statistics.snapshot
+        deps.health.update {
+            $0.devicesRegistered = census.registered
+            $0.devicesOnline = census.online
+            $0.devicesOffline = census.offline
+            $0.devicesNeverSeen = census.neverSeen
             $0.lastPipelineTick = now
             $0.messagesReceived = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
             $0.messagesRejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
-            $0.unpersistedTransitions = unpersisted.count
-            $0.offlineDevices = offlineIDs
+            $0.offlineDevices = census.offlineIDs
         }
     }
 
-    func summary() -> String {
-        let s = service.statistics.snapshot
+    public func summary() -> String {
+        let s = deps.statistics.snapshot
         let received = s.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
         let rejected = s.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
         return "received=\(received) rejected=\(rejected) active_alarms=\(engine.activeAlarms.count)"

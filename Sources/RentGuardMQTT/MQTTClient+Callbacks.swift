@@ -25,6 +25,14 @@ extension MQTTClient {
                 client.ackArrived(mid: mid, result: .success(()))
             }
         }
+        mosquitto_subscribe_v5_callback_set(mosq) { _, userdata, mid, count, granted, _ in
+            guard let userdata else { return }
+            let client = Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue()
+            var refused = false
+            if let granted { for i in 0..<Int(count) where granted[i] >= 0x80 { refused = true } }
+            client.state.withLock { _ = $0.pendingSubscribes.remove(mid) }
+            if refused { client.logger.error("the broker refused a subscription", metadata: ["mid": "\(mid)"]) }
+        }
         mosquitto_message_v5_callback_set(mosq) { _, userdata, message, _ in
             guard let userdata, let message else { return }
             let client = Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue()
@@ -41,14 +49,12 @@ extension MQTTClient {
         }
     }
 
+    /// Adds a parsed message to the current read's batch (network thread only).
     func deliver(_ message: MQTTMessage) {
         counters.received.add(1, ordering: .relaxed)
-        if message.qos == 0 {
-            guard qos0Queued.tryIncrement(limit: options.qos0BufferLimit) else {
-                counters.droppedQoS0.add(1, ordering: .relaxed)
-                return
-            }
+        readBatch.withLock { b in
+            b.messages.append(message)
+            b.bytes += message.payload.count + message.topic.utf8.count
         }
-        messageContinuation.yield(message)
     }
 }

@@ -45,7 +45,7 @@ extension MQTTClient {
                 connectDeadline = .now + options.connectTimeout
             }
 
-            let rc = mosquitto_loop(mosq, connected ? 100 : 20, 1)
+            let rc = ioStep(mosq, timeoutMs: connected ? 100 : 20)
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 let why = String(cString: mosquitto_strerror(rc))
                 if connected { logger.warning("MQTT connection lost", metadata: ["reason": "\(why)"]) }
@@ -63,7 +63,11 @@ extension MQTTClient {
                         counters.connects.add(1, ordering: .relaxed)
                         logger.info("MQTT connected", metadata: ["protocol": "\(version == .v5 ? "5" : "3.1.1")"])
                         setConnection(.connected(version))
-                        let subs = state.withLock { $0.subscriptions }
+                        let subs = state.withLock { s -> [String: Int] in
+                            s.pendingSubscribes.removeAll()
+                            s.subscribedOnce = false
+                            return s.subscriptions
+                        }
                         for (filter, qos) in subs.sorted(by: { $0.key < $1.key }) { sendSubscribe(filter, qos: qos) }
                     } else {
                         let refusedVersion = code == 1 || code == 0x84  // 3.1.1 / v5 "unsupported protocol version"
@@ -94,12 +98,84 @@ extension MQTTClient {
         }
 
         if connected {
+            // The acknowledgements of everything handled go out first, then DISCONNECT.
             _ = mosquitto_disconnect(mosq)
-            // Let the DISCONNECT packet go out.
-            for _ in 0..<5 where mosquitto_loop(mosq, 10, 1) == MOSQ_ERR_SUCCESS.rawValue {}
+            for _ in 0..<50 where mosquitto_want_write(mosq) {
+                guard mosquitto_loop_write(mosq, 1) == MOSQ_ERR_SUCCESS.rawValue else { break }
+                if mosquitto_want_write(mosq) { waitWritable(mosquitto_socket(mosq), timeoutMs: 10) }
+            }
         }
         setConnection(.disconnected)
         loopFinished.signal()
+    }
+
+    /// One round of I/O, in place of `mosquitto_loop`: wait until the socket is readable, the
+    /// client must write, or another thread wakes us; read a batch of messages and hand it to
+    /// the inbound (which may block until it has handled them); only then write what is
+    /// queued, acknowledgements included; then keepalive and retries.
+    func ioStep(_ mosq: OpaquePointer, timeoutMs: Int32) -> Int32 {
+        let sock = mosquitto_socket(mosq)
+        guard sock >= 0 else { return MOSQ_ERR_NO_CONN.rawValue }
+        let receiving = state.withLock { !$0.inboundClosed }
+        var fds = [
+            pollfd(fd: sock, events: Int16(receiving ? POLLIN : 0) | Int16(mosquitto_want_write(mosq) ? POLLOUT : 0), revents: 0),
+            pollfd(fd: wake.fd, events: Int16(POLLIN), revents: 0),
+        ]
+        let n = poll(&fds, 2, timeoutMs)
+        if n < 0, errno != EINTR { return MOSQ_ERR_ERRNO.rawValue }
+        if fds[1].revents != 0 { wake.drain() }
+        var rc = MOSQ_ERR_SUCCESS.rawValue
+        if receiving, fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+            if inbound.shouldReceive() {
+                rc = readBatchAndHandOver(mosq, sock: sock)
+            } else {
+                state.withLock { $0.inboundClosed = true }
+                logger.info("the consumer is stopping: no longer reading messages from the broker")
+            }
+        }
+        if rc == MOSQ_ERR_SUCCESS.rawValue, mosquitto_want_write(mosq) {
+            rc = mosquitto_loop_write(mosq, 1)
+        }
+        if rc == MOSQ_ERR_SUCCESS.rawValue {
+            rc = mosquitto_loop_misc(mosq)
+        }
+        return rc
+    }
+
+    /// Reads what the socket holds, up to the batch limits, and hands it to the inbound.
+    private func readBatchAndHandOver(_ mosq: OpaquePointer, sock: Int32) -> Int32 {
+        var rc = mosquitto_loop_read(mosq, 1)
+        while rc == MOSQ_ERR_SUCCESS.rawValue {
+            let (count, bytes) = readBatch.withLock { ($0.messages.count, $0.bytes) }
+            guard count < options.inboundBatchLimit, bytes < options.inboundBatchBytes, readable(sock) else { break }
+            rc = mosquitto_loop_read(mosq, 1)
+        }
+        let batch = readBatch.withLock { b -> [MQTTMessage] in
+            let m = b.messages
+            b = ReadBatch()
+            return m
+        }
+        if !inbound.receive(batch) {
+            // Not handled: drop the connection before the acknowledgements can go out.
+            state.withLock { $0.inboundClosed = true }
+            logger.error("the consumer stopped without handling received messages; dropping the connection so the broker keeps them", metadata: [
+                "messages": "\(batch.count)",
+            ])
+            Glibc.shutdown(sock, Int32(SHUT_RDWR))
+            return MOSQ_ERR_CONN_LOST.rawValue
+        }
+        return rc
+    }
+
+    private func readable(_ sock: Int32) -> Bool {
+        var fd = pollfd(fd: sock, events: Int16(POLLIN), revents: 0)
+        return poll(&fd, 1, 0) > 0 && fd.revents & Int16(POLLIN) != 0
+    }
+
+    private func waitWritable(_ sock: Int32, timeoutMs: Int32) {
+        guard sock >= 0 else { return }
+        var fd = pollfd(fd: sock, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&fd, 1, timeoutMs)
     }
 
     private func connect(_ mosq: OpaquePointer, version: MQTTProtocolVersion) -> Int32 {

@@ -7,8 +7,10 @@ import Synchronization
 ///
 /// - A dedicated network thread runs `mosquitto_loop` and owns connecting and reconnecting
 ///   (capped exponential backoff with jitter, a timeout on every CONNACK, v5 → 3.1.1 fallback).
-/// - libmosquitto's callbacks run on that thread; they copy what they get and hand it out
-///   through an `AsyncStream` and continuations, so a slow consumer never blocks the network.
+/// - The thread drives libmosquitto's read, write and housekeeping steps itself (not
+///   `mosquitto_loop`), so that received messages are handed to the `MQTTInbound` in batches
+///   and their acknowledgements are written only after the inbound has handled them
+///   (see `MQTTInbound`). Callbacks run on that thread and copy what they get.
 /// - QoS 1 `publish` returns when the broker's PUBACK arrives, not when the bytes are sent.
 /// - Subscriptions are remembered and sent again after every reconnect.
 public final class MQTTClient: Sendable {
@@ -16,12 +18,18 @@ public final class MQTTClient: Sendable {
     let logger: Logger
     let handle: MosquittoHandle
     let state = Mutex(ClientState())
-    let messageContinuation: AsyncStream<MQTTMessage>.Continuation
-    let messageStream: AsyncStream<MQTTMessage>
-    let qos0Queued = QueueCounter()
+    let inbound: any MQTTInbound
+    /// The default inbound, when the owner installed none.
+    let buffer: MQTTMessageBuffer?
+    /// Messages parsed by the current read, waiting to be handed to the inbound. Touched only
+    /// on the network thread (the lock is uncontended).
+    let readBatch = Mutex(ReadBatch())
+    /// Wakes the network thread's poll when another thread queues a packet.
+    let wake: WakeSignal
     let counters = Counters()
 
-    public init(options: MQTTClientOptions, logger: Logger) throws {
+    /// - Parameter inbound: where received messages go; nil buffers them for `messages`.
+    public init(options: MQTTClientOptions, logger: Logger, inbound: (any MQTTInbound)? = nil) throws {
         guard options.port > 0, options.port < 65536 else { throw MQTTError.invalidArgument("port \(options.port) is out of range") }
         guard !options.clientID.isEmpty, options.clientID.utf8.count <= 65535 else { throw MQTTError.invalidArgument("client id must not be empty") }
         MosquittoLibrary.initialize()
@@ -30,7 +38,15 @@ public final class MQTTClient: Sendable {
         logger[metadataKey: "mqtt.broker"] = "\(options.host):\(options.port)"
         logger[metadataKey: "mqtt.client_id"] = "\(options.clientID)"
         self.logger = logger
-        (messageStream, messageContinuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+        if let inbound {
+            self.inbound = inbound
+            buffer = nil
+        } else {
+            let b = MQTTMessageBuffer(capacity: options.inboundBatchLimit)
+            self.inbound = b
+            buffer = b
+        }
+        wake = try WakeSignal()
 
         guard let mosq = mosquitto_new(options.clientID, options.cleanStart, nil) else {
             throw MQTTError.library(code: MOSQ_ERR_NOMEM.rawValue, message: "mosquitto_new failed")
@@ -67,7 +83,7 @@ public final class MQTTClient: Sendable {
         }
         if thread { loopFinished.wait() }
         mosquitto_destroy(handle.raw)
-        messageContinuation.finish()
+        buffer?.finish()
     }
 
     let loopFinished = DispatchSemaphore(value: 0)
@@ -134,8 +150,30 @@ public final class MQTTClient: Sendable {
         if connected { sendSubscribe(filter, qos: qos) }
     }
 
-    /// Messages received on the subscriptions. Iterate it from one task only.
-    public var messages: MQTTMessageStream { MQTTMessageStream(stream: messageStream, qos0Queued: qos0Queued) }
+    /// Messages received on the subscriptions, when the client was made without an inbound of
+    /// its own (otherwise an empty, finished sequence). Iterate it from one task only.
+    public var messages: MQTTMessageBuffer {
+        if let buffer { return buffer }
+        let empty = MQTTMessageBuffer(capacity: 1)
+        empty.finish()
+        return empty
+    }
+
+    /// Waits until the broker has acknowledged every subscription (SUBACK) on the current
+    /// connection, or throws `MQTTError.timedOut`.
+    public func waitUntilSubscribed(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !isSubscribed {
+            if state.withLock({ $0.stopRequested }) { throw MQTTError.shutdown }
+            if ContinuousClock.now >= deadline { throw MQTTError.timedOut }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Connected, and every subscription acknowledged by the broker on this connection.
+    public var isSubscribed: Bool {
+        state.withLock { s in s.connection.isConnected && s.pendingSubscribes.isEmpty && (s.subscriptions.isEmpty || s.subscribedOnce) }
+    }
 
     /// Publishes a message. QoS 0 returns once libmosquitto has queued it; QoS 1 and 2 return
     /// when the broker has acknowledged it (PUBACK/PUBCOMP), and throw if the broker refuses
@@ -153,6 +191,7 @@ public final class MQTTClient: Sendable {
             throw MQTTError.library(rc)
         }
         counters.published.add(1, ordering: .relaxed)
+        wake.signal()
         if qos == 0 { return }
         try await awaitAck(mid: mid, timeout: timeout)
     }
@@ -183,6 +222,7 @@ public final class MQTTClient: Sendable {
                 mids.append(.failure(rc == MOSQ_ERR_NO_CONN.rawValue ? .notConnected : .library(rc)))
             }
         }
+        wake.signal()
         var results: [Result<Void, MQTTError>] = []
         for r in mids {
             switch r {
@@ -223,37 +263,51 @@ public final class MQTTClient: Sendable {
         }
         for c in pending { c.resume(throwing: MQTTError.shutdown) }
         setConnection(.stopped)
-        messageContinuation.finish()
+        buffer?.finish()
     }
 
     public struct Statistics: Sendable, Equatable {
         public var received: Int
         public var published: Int
-        public var droppedQoS0: Int
-        public var queuedQoS0: Int
+        /// Messages waiting in the default buffer for its reader.
+        public var buffered: Int
         public var connects: Int
     }
 
     public var statistics: Statistics {
         Statistics(
             received: counters.received.load(ordering: .relaxed), published: counters.published.load(ordering: .relaxed),
-            droppedQoS0: counters.droppedQoS0.load(ordering: .relaxed), queuedQoS0: qos0Queued.current,
+            buffered: buffer?.depth ?? 0,
             connects: counters.connects.load(ordering: .relaxed))
     }
 
     // MARK: - Internals
 
+    /// Waits for the broker's acknowledgement of `mid`, at most `timeout`: the wait and the
+    /// timer are two children of one task group, and the first to finish ends both.
     func awaitAck(mid: Int32, timeout: Duration) async throws {
-        let timeoutTask = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            self?.abandonAck(mid: mid, error: MQTTError.timedOut)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.ack(mid: mid) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw MQTTError.timedOut
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
-        defer { timeoutTask.cancel() }
+    }
+
+    private func ack(mid: Int32) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+                // Checked under the lock that `abandonAck` takes, so a cancellation is seen
+                // either here or by the handler, never by neither.
                 let early = state.withLock { s -> Result<Void, Error>? in
                     if let r = s.earlyAcks.removeValue(forKey: mid) { return r }
+                    if Task.isCancelled {
+                        s.abandonedAcks.insert(mid)
+                        return .failure(CancellationError())
+                    }
                     s.pendingAcks[mid] = c
                     return nil
                 }
@@ -288,7 +342,17 @@ public final class MQTTClient: Sendable {
     }
 
     func sendSubscribe(_ filter: String, qos: Int) {
-        let rc = mosquitto_subscribe_v5(handle.raw, nil, filter, Int32(qos), 0, nil)
+        var mid: Int32 = 0
+        // Registered before the SUBSCRIBE can go out, so that the SUBACK finds it.
+        let rc = state.withLock { s -> Int32 in
+            let rc = mosquitto_subscribe_v5(handle.raw, &mid, filter, Int32(qos), 0, nil)
+            if rc == MOSQ_ERR_SUCCESS.rawValue {
+                s.pendingSubscribes.insert(mid)
+                s.subscribedOnce = true
+            }
+            return rc
+        }
+        wake.signal()
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             logger.warning("subscribe failed", metadata: ["filter": "\(filter)", "error": "\(String(cString: mosquitto_strerror(rc)))"])
         }
@@ -323,12 +387,22 @@ struct ClientState {
     /// Set by the CONNACK callback: nil while waiting, then the result code.
     var connackCode: Int32?
     var disconnectedByBroker = false
+    /// SUBSCRIBEs sent on this connection and not yet acknowledged.
+    var pendingSubscribes: Set<Int32> = []
+    var subscribedOnce = false
+    /// The inbound said it is stopping: nothing more is read from the socket.
+    var inboundClosed = false
+}
+
+/// What the current read has parsed so far.
+struct ReadBatch {
+    var messages: [MQTTMessage] = []
+    var bytes = 0
 }
 
 final class Counters: Sendable {
     let received = Atomic<Int>(0)
     let published = Atomic<Int>(0)
-    let droppedQoS0 = Atomic<Int>(0)
     let connects = Atomic<Int>(0)
 }
 

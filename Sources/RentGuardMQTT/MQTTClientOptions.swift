@@ -56,9 +56,12 @@ public struct MQTTClientOptions: Sendable, Equatable {
     public var will: MQTTWill?
     public var reconnectMin: Duration
     public var reconnectMax: Duration
-    /// QoS 0 messages waiting for the consumer beyond this count are dropped (and counted).
-    /// QoS 1 and 2 messages are never dropped.
-    public var qos0BufferLimit: Int
+    /// The most messages read from the socket in one batch before they are handed to the
+    /// inbound (and, for the default buffer, the most it holds). Nothing is dropped: when the
+    /// consumer is behind, the client stops reading and the broker queues the rest.
+    public var inboundBatchLimit: Int
+    /// The most payload and topic bytes in one batch.
+    public var inboundBatchBytes: Int
 
     public init(
         host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
@@ -66,7 +69,7 @@ public struct MQTTClientOptions: Sendable, Equatable {
         protocolVersion: MQTTProtocolVersion = .auto, connectTimeout: Duration = .seconds(5),
         tls: MQTTTLSOptions? = nil, will: MQTTWill? = nil,
         reconnectMin: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
-        qos0BufferLimit: Int = 10_000
+        inboundBatchLimit: Int = 1_000, inboundBatchBytes: Int = 1 << 20
     ) {
         self.host = host
         self.port = port
@@ -82,6 +85,7 @@ public struct MQTTClientOptions: Sendable, Equatable {
         self.will = will
         self.reconnectMin = reconnectMin
         self.reconnectMax = reconnectMax
-        self.qos0BufferLimit = qos0BufferLimit
+        self.inboundBatchLimit = max(1, inboundBatchLimit)
+        self.inboundBatchBytes = max(1, inboundBatchBytes)
     }
 }

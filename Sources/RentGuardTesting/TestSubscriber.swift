@@ -25,8 +25,8 @@ public final class TestSubscriber: Sendable {
             for await m in messages { await collected.append(m) }
         }
         try await client.waitUntilConnected(timeout: .seconds(10))
-        // Let the SUBACK come back before the test publishes.
-        try await Task.sleep(for: .milliseconds(100))
+        // The SUBACK must be back before the test publishes.
+        try await client.waitUntilSubscribed(timeout: .seconds(10))
     }
 
     public var messages: [MQTTMessage] { get async { await collected.items } }
