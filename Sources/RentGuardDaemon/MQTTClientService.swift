@@ -28,8 +28,11 @@ public struct MQTTClientService: Service {
                 if state == .stopped || Task.isCancelled { break }
             }
         }
+        // QoS 0: the client reads nothing more once the pipeline has stopped (so that nothing
+        // is acknowledged unhandled), so it would never see a PUBACK. TCP delivers the
+        // message before the DISCONNECT that follows it.
         if let m = onlineMessage, client.connectionState.isConnected {
-            try? await client.publish(topic: m.topic, payload: Array(#"{"online":false}"#.utf8), qos: 1, retain: true, timeout: .seconds(2))
+            try? await client.publish(topic: m.topic, payload: Array(#"{"online":false}"#.utf8), qos: 0, retain: true)
         }
         await client.shutdown()
     }

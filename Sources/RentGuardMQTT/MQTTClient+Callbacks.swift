@@ -30,8 +30,13 @@ extension MQTTClient {
             let client = Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue()
             var refused = false
             if let granted { for i in 0..<Int(count) where granted[i] >= 0x80 { refused = true } }
-            client.state.withLock { _ = $0.pendingSubscribes.remove(mid) }
+            let (allDone, count) = client.state.withLock { s -> (Bool, Int) in
+                guard s.pendingSubscribes.remove(mid) != nil else { return (false, 0) }
+                s.acknowledgedSubscribes += 1
+                return (s.pendingSubscribes.isEmpty && s.acknowledgedSubscribes >= s.subscriptions.count, s.subscriptions.count)
+            }
             if refused { client.logger.error("the broker refused a subscription", metadata: ["mid": "\(mid)"]) }
+            if allDone { client.logger.info("MQTT subscriptions acknowledged", metadata: ["filters": "\(count)"]) }
         }
         mosquitto_message_v5_callback_set(mosq) { _, userdata, message, _ in
             guard let userdata, let message else { return }

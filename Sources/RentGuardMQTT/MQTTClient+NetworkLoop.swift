@@ -66,6 +66,7 @@ extension MQTTClient {
                         let subs = state.withLock { s -> [String: Int] in
                             s.pendingSubscribes.removeAll()
                             s.subscribedOnce = false
+                            s.acknowledgedSubscribes = 0
                             return s.subscriptions
                         }
                         for (filter, qos) in subs.sorted(by: { $0.key < $1.key }) { sendSubscribe(filter, qos: qos) }

@@ -390,6 +390,7 @@ struct ClientState {
     /// SUBSCRIBEs sent on this connection and not yet acknowledged.
     var pendingSubscribes: Set<Int32> = []
     var subscribedOnce = false
+    var acknowledgedSubscribes = 0
     /// The inbound said it is stopping: nothing more is read from the socket.
     var inboundClosed = false
 }

@@ -8,6 +8,8 @@ import Glibc
 public final class DaemonProcess: @unchecked Sendable {
     public let arguments: [String]
     public let logFile: String
+    /// Where this run's lines start in the log file.
+    let logStart: Int
     private let process: ChildProcess
 
     /// The folder where SwiftPM put the binaries: `$RENTGUARD_BIN_DIR`, or next to the test bundle.
@@ -25,6 +27,7 @@ public final class DaemonProcess: @unchecked Sendable {
         }
         self.arguments = arguments
         self.logFile = logFile
+        logStart = ((try? FileManager.default.attributesOfItem(atPath: logFile)[.size]) as? NSNumber)?.intValue ?? 0
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process = try ChildProcess(executable: executable, arguments: arguments, outputFile: logFile, environment: env)
@@ -55,12 +58,18 @@ public final class DaemonProcess: @unchecked Sendable {
     /// What the daemon has logged so far.
     public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
+    /// What this process has logged (the log file may hold earlier runs' lines before it).
+    public var logSinceStart: String {
+        guard let data = FileManager.default.contents(atPath: logFile), data.count >= logStart else { return log }
+        return String(decoding: data[logStart...], as: UTF8.self)
+    }
+
     /// Waits until the log contains `text`.
     public func waitForLog(_ text: String, timeout: Duration = .seconds(15)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if log.contains(text) { return true }
-            if !process.isRunning { return log.contains(text) }
+            if logSinceStart.contains(text) { return true }
+            if !process.isRunning { return logSinceStart.contains(text) }
             try? await Task.sleep(for: .milliseconds(25))
         }
         return false

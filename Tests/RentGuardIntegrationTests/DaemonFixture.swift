@@ -23,7 +23,7 @@ final class DaemonFixture: @unchecked Sendable {
     ///   - extra: YAML added at the top level (e.g. `landlords:`); `unitLandlord` names unit 101's landlord.
     init(
         clearHoldSeconds: Double = 1, sameBroker: Bool = false, registryMQTT: Bool = true, registryExtra: String = "",
-        storageExtra: String = "", extra: String = "", unitLandlord: String? = nil
+        storageExtra: String = "", extra: String = "", unitLandlord: String? = nil, devicesExtra: String = "", unitsExtra: String = ""
     ) async throws {
         building = try MosquittoBroker()
         registry = sameBroker ? building : try MosquittoBroker()
@@ -32,7 +32,8 @@ final class DaemonFixture: @unchecked Sendable {
         configPath = directory.file("building.yaml")
         try Self.config(
             buildingPort: building.port, registryPort: registry.port, stateDir: directory.file("state"), clearHold: clearHoldSeconds,
-            registryMQTT: registryMQTT, registryExtra: registryExtra, storageExtra: storageExtra, extra: extra, unitLandlord: unitLandlord
+            registryMQTT: registryMQTT, registryExtra: registryExtra, storageExtra: storageExtra, extra: extra, unitLandlord: unitLandlord,
+            devicesExtra: devicesExtra, unitsExtra: unitsExtra
         ).write(toFile: configPath, atomically: true, encoding: .utf8)
         var logger = Logger(label: "test-publisher")
         logger.logLevel = .warning
@@ -45,7 +46,8 @@ final class DaemonFixture: @unchecked Sendable {
 
     static func config(
         buildingPort: Int, registryPort: Int, stateDir: String, clearHold: Double, registryMQTT: Bool = true,
-        registryExtra: String = "", storageExtra: String = "", extra: String = "", unitLandlord: String? = nil
+        registryExtra: String = "", storageExtra: String = "", extra: String = "", unitLandlord: String? = nil,
+        devicesExtra: String = "", unitsExtra: String = ""
     ) -> String {
         let mqtt = registryMQTT
             ? "  mqtt: {url: \"mqtt://127.0.0.1:\(registryPort)\", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}\n" : ""
@@ -62,12 +64,14 @@ final class DaemonFixture: @unchecked Sendable {
         \(storageExtra)
         units:
           - {id: "101", floor: 1, area_m2: 40, registered_occupants: 2\(landlord)}
+        \(unitsExtra)
         devices:
           - {id: SD-1, kind: smoke_detector, unit: "101", location: "101 bedroom", zone: bedroom}
           - {id: SD-2, kind: smoke_detector, unit: "101", location: "101 kitchen", zone: kitchen}
           - {id: CH-1, kind: charger, ports: 4, rated_port_current_a: 5, location: "bike shed"}
           - {id: PM-101, kind: power_meter, unit: "101", rated_current_a: 40}
           - {id: WM-101, kind: water_meter, unit: "101"}
+        \(devicesExtra)
         thresholds:
           smoke: {clear_hold_s: \(clearHold)}
         \(extra)
@@ -83,12 +87,10 @@ final class DaemonFixture: @unchecked Sendable {
         guard await d.waitForLog("pipeline running", timeout: .seconds(20)) else {
             throw TestingError("daemon did not start; log:\n\(d.log)")
         }
-        // Wait for the building subscription to be in place.
-        for _ in 0..<100 {
-            if d.log.contains("MQTT connected component=mqtt.building") { break }
-            try await Task.sleep(for: .milliseconds(20))
+        // The building broker must have acknowledged the subscriptions before a test publishes.
+        guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
+            throw TestingError("daemon did not subscribe; log:\n\(d.logSinceStart)")
         }
-        try await Task.sleep(for: .milliseconds(300))
     }
 
     func publish(_ device: String, _ channel: String = "telemetry", _ json: String, qos: Int = 1) async throws {
