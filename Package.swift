@@ -162,6 +162,10 @@ let package = Package(
         .testTarget(name: "RentGuardConfigTests", dependencies: ["RentGuardConfig", "RentGuardCore"]),
         .testTarget(name: "RentGuardStoreTests", dependencies: ["RentGuardStore", "RentGuardCore"]),
         .testTarget(
+            name: "RentGuardDaemonTests",
+            dependencies: ["RentGuardDaemon", "RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardMQTT", "RentGuardTesting"]
+        ),
+        .testTarget(
             name: "RentGuardForwardingTests",
             dependencies: ["RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardTesting"]
         ),

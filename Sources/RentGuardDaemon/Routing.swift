@@ -12,6 +12,16 @@ public final class Routing: Sendable {
         public var allDestinations: [String]
         /// The registry's MQTT connection, when there is one (for health and metrics).
         public var registryClient: MQTTClient?
+
+        public init(
+            plan: DeliveryPlan, doorbells: Doorbells, registryDestinations: [String], allDestinations: [String], registryClient: MQTTClient? = nil
+        ) {
+            self.plan = plan
+            self.doorbells = doorbells
+            self.registryDestinations = registryDestinations
+            self.allDestinations = allDestinations
+            self.registryClient = registryClient
+        }
     }
 
     private let state: Mutex<Current>
