@@ -125,6 +125,12 @@ let package = Package(
             dependencies: ["RentGuardCore"]
         ),
 
+        // The daemon's ingest against a real broker: throughput, latency, RSS. Prints figures.
+        .executableTarget(
+            name: "rentguard-ingest-bench",
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // Accuracy evaluations on real data sets (../shared/data); print figures.
         .executableTarget(
             name: "rentguard-eval",
