@@ -78,7 +78,7 @@ public struct Daemon {
         let dbPath = URL(fileURLWithPath: config.storage.stateDir).appendingPathComponent(Store.fileName).path
         let store: Store
         do {
-            store = try Store(path: dbPath, logger: logger)
+            store = try Store.openRecovering(path: dbPath, logger: logger.labelled("store"))
         } catch {
             throw DaemonError.startup("cannot open the database \(dbPath): \(error)")
         }
@@ -112,6 +112,13 @@ public struct Daemon {
             building: building, store: store, routing: forwarding.routing, health: health, monitor: monitor,
             logger: logger.labelled("pipeline"))
         services.append(detection)
+        if let q = store.quarantined {
+            // Through the core like any alarm: stored with its outbox rows, sent to the registry.
+            detection.submit(.gatewayFault(fault: "database_corrupt", evidence: .object([
+                ("detail", "the database was corrupt; it was moved aside and the gateway started on an empty one"),
+                ("moved_to", .string(q.movedTo)), ("sqlite", .string(q.reason)), ("size_bytes", JSONValue(q.sizeBytes)),
+            ]), at: wallClockMs()))
+        }
         services.append(ReloadService(
             settings: settings, detection: detection, forwarding: forwarding, notifier: notifier, logger: logger.labelled("reload")))
         services.append(ProbeService(name: "database", monitor: monitor, interval: .seconds(1), logger: logger.labelled("probe")) {
@@ -157,12 +164,16 @@ public struct Daemon {
             "version": "\(RentGuardVersion.current)", "gateway": "\(gw.id)", "building": "\(gw.building)",
             "broker": "\(config.broker.url)", "config": "\(settings.configPath)",
         ])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger.labelled("lifecycle")))
-        try await group.run()
+        var groupConfig = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger.labelled("lifecycle"))
+        // Never hang on the way out (systemd's TimeoutStopSec is 30 s): a graceful shutdown
+        // that takes too long becomes a cancellation, and a cancellation that does not
+        // finish ends the process (a crash, so systemd restarts it).
+        groupConfig.maximumGracefulShutdownDuration = .seconds(15)
+        groupConfig.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: groupConfig).run()
         logger.info("rentguardd stopped")
     }
 }

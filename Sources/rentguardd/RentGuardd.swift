@@ -98,6 +98,11 @@ struct RentGuardd: AsyncParsableCommand {
         } catch let e as DaemonError {
             logger.critical("cannot start", metadata: ["error": "\(e)"])
             throw ExitCode(1)
+        } catch {
+            // A service failed (e.g. the pipeline could not read the database): exit non-zero
+            // so that systemd restarts the daemon.
+            logger.critical("stopped on a fatal error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
         }
     }
 }
