@@ -49,6 +49,10 @@ struct DaemonAPI: GatewayAPI {
         try store.alarms(activeOnly: activeOnly, limit: limit)
     }
 
+    func activeAlarmCounts() async throws -> [Severity: Int]? {
+        try store.activeAlarmCounts()
+    }
+
     func acknowledge(alarmID: String, by: String, note: String?) async throws -> AcknowledgeResult {
         guard let a = try store.alarm(id: alarmID) else { return .notFound }
         switch a.state {
@@ -105,11 +109,9 @@ struct DaemonAPI: GatewayAPI {
         for b in brokers() { gauges.brokerConnected(b.name, b.connected) }
         let h = health.snapshot
         gauges.devices(online: h.devicesOnline, offline: h.devicesOffline, neverSeen: h.devicesNeverSeen)
-        if let active = try? store.alarms(activeOnly: true, limit: 10_000) {
-            var counts: [String: Int] = [:]
-            for s in Severity.allCases { counts[s.rawValue] = 0 }
-            for a in active { counts[a.severity.rawValue, default: 0] += 1 }
-            gauges.activeAlarms(bySeverity: counts)
+        // Exact counts (one aggregate query), not a count of the first N rows.
+        if let counts = try? store.activeAlarmCounts() {
+            gauges.activeAlarms(bySeverity: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
         }
     }
 }

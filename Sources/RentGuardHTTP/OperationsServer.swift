@@ -280,7 +280,14 @@ struct OperationsResponder: HTTPResponder {
             let active = try Self.flag(q["active"].map(String.init), name: "active")
             let limit = try Self.limit(q["limit"].map(String.init))
             let alarms = try await api.alarms(activeOnly: active, limit: limit)
-            return Self.json(.ok, .object([("alarms", .array(alarms.map(AlarmJSON.encode)))]))
+            var body: [(String, JSONValue)] = [("alarms", .array(alarms.map(AlarmJSON.encode)))]
+            // The exact totals, so that a client showing `limit` rows can say how many it left out.
+            if let counts = try await api.activeAlarmCounts() {
+                let ordered = Severity.allCases.sorted(by: >).map { ($0.rawValue, JSONValue(counts[$0] ?? 0)) }
+                body.append(("active_counts", .object(ordered)))
+                body.append(("active_total", JSONValue(counts.values.reduce(0, +))))
+            }
+            return Self.json(.ok, .object(body))
         case let s where s.count == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "alarms" && s[4] == "ack":
             try Self.allow(request, [.post])
             return try await acknowledge(alarmID: s[3], request: request)
