@@ -113,5 +113,6 @@ struct DaemonAPI: GatewayAPI {
         if let counts = try? store.activeAlarmCounts() {
             gauges.activeAlarms(bySeverity: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
         }
+        gauges.unpersistedTransitions(h.unpersistedTransitions)
     }
 }
