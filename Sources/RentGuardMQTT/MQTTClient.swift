@@ -20,6 +20,8 @@ public final class MQTTClient: Sendable {
     let messageStream: AsyncStream<MQTTMessage>
     let qos0Queued = QueueCounter()
     let counters = Counters()
+    /// libmosquitto's TLS error lines, for the cause of a failed TLS connection.
+    let tlsDiagnostics = TLSDiagnostics()
 
     public init(options: MQTTClientOptions, logger: Logger) throws {
         guard options.port > 0, options.port < 65536 else { throw MQTTError.invalidArgument("port \(options.port) is out of range") }
@@ -45,8 +47,12 @@ public final class MQTTClient: Sendable {
         }
         if let tls = options.tls {
             let rc = mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil)
-            guard rc == MOSQ_ERR_SUCCESS.rawValue else { mosquitto_destroy(mosq); throw MQTTError.library(rc) }
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+                mosquitto_destroy(mosq)
+                throw Self.tlsSetupError(tls, host: options.host, port: options.port, rc: rc)
+            }
             _ = mosquitto_tls_insecure_set(mosq, tls.insecureSkipHostnameCheck)
+            installTLSDiagnostics(mosq)
         }
         if let will = options.will {
             let rc = will.payload.withUnsafeBytes { p in

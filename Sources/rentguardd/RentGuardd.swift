@@ -74,7 +74,8 @@ struct RentGuardd: AsyncParsableCommand {
 
         if let file = checkConfig {
             do {
-                let c = try ConfigLoader.load(path: file, knownThresholds: RuleCatalog.knownThresholds)
+                // Also the files it names: TLS files must exist and be PEM, secrets readable.
+                let c = try ConfigLoader.load(path: file, knownThresholds: RuleCatalog.knownThresholds, checkFiles: true)
                 print("\(file): OK — building \(c.gateway.building), gateway \(c.gateway.id), \(c.units.count) units, \(c.devices.count) devices")
                 return
             } catch {
