@@ -122,7 +122,9 @@ public struct Daemon {
         services.append(ReloadService(
             settings: settings, detection: detection, forwarding: forwarding, notifier: notifier, logger: logger.labelled("reload")))
         services.append(ProbeService(name: "database", monitor: monitor, interval: .seconds(1), logger: logger.labelled("probe")) {
-            _ = try store.alarms(activeOnly: true, limit: 1)
+            // The newest row by its index: constant cost, however many alarms are active
+            // (the active list sorts by severity, 8 ms for 30,000 active alarms).
+            _ = try store.alarms(activeOnly: false, limit: 1)
         })
 
         // The local HTTP endpoint: metrics, health, the operator's API.
