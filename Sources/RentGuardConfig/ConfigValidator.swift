@@ -123,15 +123,15 @@ private struct Validation {
             if tls.caFile.isEmpty {
                 add(tp.key("ca_file"), "must not be empty")
             } else {
-                checkFile(tls.caFile, at: tp.key("ca_file"))
+                checkFile(tls.caFile, at: tp.key("ca_file"), pem: .certificate)
             }
             switch (tls.certFile, tls.keyFile) {
             case (nil, nil): break
             case (.some, nil): add(tp.key("key_file"), "a client certificate (cert_file) needs its key_file")
             case (nil, .some): add(tp.key("cert_file"), "a client key (key_file) needs its cert_file")
             case (.some(let c), .some(let k)):
-                checkFile(c, at: tp.key("cert_file"))
-                checkFile(k, at: tp.key("key_file"))
+                checkFile(c, at: tp.key("cert_file"), pem: .certificate)
+                checkFile(k, at: tp.key("key_file"), pem: .privateKey)
             }
         }
     }
@@ -153,7 +153,7 @@ private struct Validation {
             } else if let f = h.secretFile {
                 checkFile(f, at: hp.key("secret_file"))
             }
-            if let ca = h.caFile { checkFile(ca, at: hp.key("ca_file")) }
+            if let ca = h.caFile { checkFile(ca, at: hp.key("ca_file"), pem: .certificate) }
             checkPositive(h.timeoutSeconds, at: hp.key("timeout_s"), unit: "seconds")
         }
         checkPositive(config.registry.heartbeatIntervalSeconds, at: p.key("heartbeat_interval_s"), unit: "seconds")
@@ -417,7 +417,14 @@ private struct Validation {
         if let problem = topicProblem(s, isPrefix: true) { add(p, problem) }
     }
 
-    mutating func checkFile(_ path: String, at p: ConfigPath) {
+    /// What a TLS file must hold.
+    enum PEMKind {
+        case certificate, privateKey
+    }
+
+    /// With `checkFiles`: the file exists, is a readable file and, with `pem`, holds PEM of
+    /// that kind (a `-----BEGIN CERTIFICATE-----` / `-----BEGIN … PRIVATE KEY-----` block).
+    mutating func checkFile(_ path: String, at p: ConfigPath, pem: PEMKind? = nil) {
         guard checkFiles else { return }
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -428,6 +435,24 @@ private struct Validation {
             add(p, "'\(path)' is a directory, not a file")
         } else if !fm.isReadableFile(atPath: path) {
             add(p, "file '\(path)' is not readable (permission denied)")
+        } else if let pem {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                add(p, "file '\(path)' is not readable")
+                return
+            }
+            defer { try? handle.close() }
+            // PEM files are small; a CA bundle is a few hundred KiB at most.
+            let text = String(decoding: (try? handle.read(upToCount: 4 << 20)) ?? Data(), as: UTF8.self)
+            switch pem {
+            case .certificate:
+                if !text.contains("-----BEGIN CERTIFICATE-----"), !text.contains("-----BEGIN TRUSTED CERTIFICATE-----") {
+                    add(p, "file '\(path)' is not a PEM certificate: no '-----BEGIN CERTIFICATE-----' block")
+                }
+            case .privateKey:
+                if text.range(of: "-----BEGIN ([A-Z]+ )?PRIVATE KEY-----", options: .regularExpression) == nil {
+                    add(p, "file '\(path)' is not a PEM private key: no '-----BEGIN … PRIVATE KEY-----' block")
+                }
+            }
         }
     }
 

@@ -81,7 +81,7 @@ public struct Daemon {
         let dbPath = URL(fileURLWithPath: config.storage.stateDir).appendingPathComponent(Store.fileName).path
         let store: Store
         do {
-            store = try Store(path: dbPath, logger: logger)
+            store = try Store.openRecovering(path: dbPath, logger: logger.labelled("store"))
         } catch {
             throw DaemonError.startup("cannot open the database \(dbPath): \(error)")
         }
@@ -124,10 +124,19 @@ public struct Daemon {
             config: config, options: .init(eventClock: settings.eventClock), inbox: inbox, dependencies: dependencies,
             subscribe: { building.subscribe($0, qos: 1) }, monitor: monitor)
         services.append(detection)
+        if let q = store.quarantined {
+            // Through the core like any alarm: stored with its outbox rows, sent to the registry.
+            detection.submit(.gatewayFault(fault: "database_corrupt", evidence: .object([
+                ("detail", "the database was corrupt; it was moved aside and the gateway started on an empty one"),
+                ("moved_to", .string(q.movedTo)), ("sqlite", .string(q.reason)), ("size_bytes", JSONValue(q.sizeBytes)),
+            ]), at: clock.nowMs()))
+        }
         services.append(ReloadService(
             settings: settings, detection: detection, forwarding: forwarding, notifier: notifier, logger: logger.labelled("reload")))
         services.append(ProbeService(name: "database", monitor: monitor, interval: .seconds(1), logger: logger.labelled("probe")) {
-            _ = try store.alarms(activeOnly: true, limit: 1)
+            // The newest row by its index: constant cost, however many alarms are active
+            // (the active list sorts by severity, 8 ms for 30,000 active alarms).
+            _ = try store.alarms(activeOnly: false, limit: 1)
         })
 
         // The local HTTP endpoint: metrics, health, the operator's API.
@@ -189,12 +198,16 @@ public struct Daemon {
             "version": "\(RentGuardVersion.current)", "gateway": "\(gw.id)", "building": "\(gw.building)",
             "broker": "\(config.broker.url)", "config": "\(settings.configPath)",
         ])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: components.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger.labelled("lifecycle")))
-        try await group.run()
+        var groupConfig = ServiceGroupConfiguration(
+            services: components.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger.labelled("lifecycle"))
+        // Never hang on the way out (systemd's TimeoutStopSec is 30 s): a graceful shutdown
+        // that takes too long becomes a cancellation, and a cancellation that does not
+        // finish ends the process (a crash, so systemd restarts it).
+        groupConfig.maximumGracefulShutdownDuration = .seconds(15)
+        groupConfig.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: groupConfig).run()
         logger.info("rentguardd stopped")
     }
 }

@@ -59,6 +59,10 @@ struct DaemonAPI: GatewayAPI {
         try store.alarms(activeOnly: activeOnly, limit: limit)
     }
 
+    func activeAlarmCounts() async throws -> [Severity: Int]? {
+        try store.activeAlarmCounts()
+    }
+
     func acknowledge(alarmID: String, by: String, note: String?) async throws -> AcknowledgeResult {
         guard let a = try store.alarm(id: alarmID) else { return .notFound }
         switch a.state {
@@ -116,15 +120,15 @@ struct DaemonAPI: GatewayAPI {
         }
         gauges.databaseSize(bytes: store.databaseSizeBytes())
         for b in brokers() { gauges.brokerConnected(b.name, b.connected) }
+        let h = health.snapshot
         let census = devices.census(config)
         gauges.devices(online: census.online, offline: census.offline, neverSeen: census.neverSeen)
         let depth = inbox.depth
-        gauges.ingestQueue(batch: depth.batch, inputs: depth.inputs, unpersisted: health.snapshot.unpersistedTransitions)
-        if let active = try? store.alarms(activeOnly: true, limit: 10_000) {
-            var counts: [String: Int] = [:]
-            for s in Severity.allCases { counts[s.rawValue] = 0 }
-            for a in active { counts[a.severity.rawValue, default: 0] += 1 }
-            gauges.activeAlarms(bySeverity: counts)
+        gauges.ingestQueue(batch: depth.batch, inputs: depth.inputs, unpersisted: h.unpersistedTransitions)
+        // Exact counts (one aggregate query), not a count of the first N rows.
+        if let counts = try? store.activeAlarmCounts() {
+            gauges.activeAlarms(bySeverity: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
         }
+        gauges.unpersistedTransitions(h.unpersistedTransitions)
     }
 }

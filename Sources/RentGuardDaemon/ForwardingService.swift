@@ -157,8 +157,15 @@ public final class ForwardingService: Service, Sendable {
         } onGracefulShutdown: {
             self.reloadSink.finish()
         }
-        if next != nil { dispatcherTask.cancel() }
-        await dispatcherTask.value
+        // Cancelled (a service of the group failed) rather than shut down gracefully: the
+        // dispatchers, in an unstructured task, do not inherit the cancellation and would
+        // never return, holding the whole daemon up. Pass it on.
+        if next != nil || Task.isCancelled { dispatcherTask.cancel() }
+        await withTaskCancellationHandler {
+            await dispatcherTask.value
+        } onCancel: {
+            dispatcherTask.cancel()
+        }
         for t in statusTasks { t.cancel() }
         for (client, status) in g.mqttClients {
             if let status, next == nil, client.connectionState.isConnected {

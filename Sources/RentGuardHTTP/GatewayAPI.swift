@@ -6,8 +6,12 @@ import RentGuardStore
 public protocol GatewayAPI: Sendable {
     /// The gateway at a glance (`GET /api/v1/status`).
     func status() async -> GatewayStatus
-    /// Alarms, most recently updated first (`GET /api/v1/alarms?active=true&limit=N`).
+    /// Alarms (`GET /api/v1/alarms?active=true&limit=N`): active ones most severe first, then
+    /// most recently updated; all of them most recently updated first.
     func alarms(activeOnly: Bool, limit: Int) async throws -> [Alarm]
+    /// The exact number of active alarms by severity, however many there are (the alarms
+    /// response's `active_counts`, and the `rentguard_active_alarms` gauge). Nil: unknown.
+    func activeAlarmCounts() async throws -> [Severity: Int]?
     /// An operator's acknowledgement (`POST /api/v1/alarms/{id}/ack`). `accepted` means
     /// the acknowledgement was handed to the pipeline, which records it and sends the
     /// `acknowledged` transition to the registry.
@@ -27,6 +31,7 @@ public protocol GatewayAPI: Sendable {
 
 extension GatewayAPI {
     public func willScrapeMetrics() async {}
+    public func activeAlarmCounts() async throws -> [Severity: Int]? { nil }
 }
 
 /// The outcome of an acknowledgement.

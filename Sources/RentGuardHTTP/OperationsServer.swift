@@ -42,7 +42,26 @@ public enum OperationsServerError: Error, Equatable, CustomStringConvertible {
 ///
 /// A failure to listen (port taken) is logged and retried every 30 s: the safety pipeline
 /// keeps running without its operations endpoint rather than stopping.
+///
+/// Connections are bounded (`Limits`): a connection that has not sent a complete request
+/// head within `idleTimeout`, or stays idle that long between requests, is closed
+/// (Hummingbird's idle timeout counts from the last complete HTTP part, so it is also the
+/// header timeout: a client trickling header bytes is cut off too), and at most
+/// `maxConnections` are open at once (beyond that, new ones wait in the listen backlog).
+/// Idle clients, even 100 of them, therefore never keep `/healthz` from answering.
 public struct OperationsServer: Service {
+    public struct Limits: Sendable, Equatable {
+        /// Close a connection that sends no complete request head (or nothing more) for this long.
+        public var idleTimeout: Duration
+        /// Open connections at most; the local endpoint's users are a scraper and an operator.
+        public var maxConnections: Int
+
+        public init(idleTimeout: Duration = .seconds(5), maxConnections: Int = 256) {
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+        }
+    }
+
     public let host: String
     public let port: Int
     let token: String?
@@ -51,17 +70,18 @@ public struct OperationsServer: Service {
     let logger: Logger
     let state = BindState()
     let retryAfter: Duration
+    public let limits: Limits
 
     public init(
         host: String = "127.0.0.1", port: Int = 9464, token: String?, api: any GatewayAPI,
-        registry: PrometheusCollectorRegistry, logger: Logger
+        registry: PrometheusCollectorRegistry, logger: Logger, limits: Limits = .init()
     ) throws {
-        try self.init(host: host, port: port, token: token, api: api, registry: registry, logger: logger, retryAfter: .seconds(30))
+        try self.init(host: host, port: port, token: token, api: api, registry: registry, logger: logger, retryAfter: .seconds(30), limits: limits)
     }
 
     init(
         host: String, port: Int, token: String?, api: any GatewayAPI, registry: PrometheusCollectorRegistry, logger: Logger,
-        retryAfter: Duration
+        retryAfter: Duration, limits: Limits = .init()
     ) throws {
         guard (0...65535).contains(port) else { throw OperationsServerError.invalidPort(port) }
         var token = token?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -74,6 +94,7 @@ public struct OperationsServer: Service {
         self.registry = registry
         self.logger = logger
         self.retryAfter = retryAfter
+        self.limits = limits
     }
 
     /// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
@@ -123,10 +144,10 @@ public struct OperationsServer: Service {
         let logger = self.logger
         let address = "\(host):\(port)"
         var configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "rentguardd")
-        configuration.availableConnectionsDelegate = MaximumAvailableConnections(32)
+        configuration.availableConnectionsDelegate = MaximumAvailableConnections(limits.maxConnections)
         let app = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000 + limits.idleTimeout.components.attoseconds / 1_000_000_000))),
             configuration: configuration,
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
@@ -259,7 +280,14 @@ struct OperationsResponder: HTTPResponder {
             let active = try Self.flag(q["active"].map(String.init), name: "active")
             let limit = try Self.limit(q["limit"].map(String.init))
             let alarms = try await api.alarms(activeOnly: active, limit: limit)
-            return Self.json(.ok, .object([("alarms", .array(alarms.map(AlarmJSON.encode)))]))
+            var body: [(String, JSONValue)] = [("alarms", .array(alarms.map(AlarmJSON.encode)))]
+            // The exact totals, so that a client showing `limit` rows can say how many it left out.
+            if let counts = try await api.activeAlarmCounts() {
+                let ordered = Severity.allCases.sorted(by: >).map { ($0.rawValue, JSONValue(counts[$0] ?? 0)) }
+                body.append(("active_counts", .object(ordered)))
+                body.append(("active_total", JSONValue(counts.values.reduce(0, +))))
+            }
+            return Self.json(.ok, .object(body))
         case let s where s.count == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "alarms" && s[4] == "ack":
             try Self.allow(request, [.post])
             return try await acknowledge(alarmID: s[3], request: request)

@@ -44,7 +44,9 @@ public enum RentGuardMetrics {
         "rentguard_messages_in_total": "Device messages received, by device kind and channel.",
         "rentguard_messages_rejected_total": "Device messages refused, by reason.",
         "rentguard_alarm_transitions_total": "Alarm state changes, by alarm type and new state.",
-        "rentguard_outbox_delivered_total": "Outbox messages confirmed by their destination.",
+        "rentguard_outbox_delivered_total": "Outbox messages confirmed by their destination and marked delivered in the store (each counted once).",
+        "rentguard_outbox_store_errors_total": "Failed outbox reads and writes (disk full, I/O error); delivery pauses with backoff after each.",
+        "rentguard_alarm_transitions_unpersisted": "Alarm transitions held in memory because the database refused them; retried every second, never dropped.",
         "rentguard_outbox_retries_total": "Failed delivery attempts that will be retried.",
         "rentguard_outbox_dead_letter_total": "Outbox messages refused for good by their destination.",
         "rentguard_outbox_evicted_total": "Low-priority outbox messages evicted to keep the disk budget.",
@@ -156,6 +158,12 @@ public struct GatewayGauges: Sendable {
         for s in ["warning", "minor", "major", "critical"] + counts.keys.sorted() {
             gauge("rentguard_active_alarms", [("severity", s)]).set(to: Double(counts[s] ?? 0))
         }
+    }
+
+    /// `rentguard_alarm_transitions_unpersisted`: alarm transitions the pipeline holds in
+    /// memory because writing them failed (`GatewayHealth.unpersistedTransitions`).
+    public func unpersistedTransitions(_ count: Int) {
+        gauge("rentguard_alarm_transitions_unpersisted").set(to: Double(count))
     }
 
     /// `rentguard_devices{state}`.

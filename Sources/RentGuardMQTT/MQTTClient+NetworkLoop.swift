@@ -39,7 +39,7 @@ extension MQTTClient {
                 }
                 let rc = connect(mosq, version: version)
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
-                    scheduleRetry(String(cString: mosquitto_strerror(rc)) + (rc == MOSQ_ERR_ERRNO.rawValue ? " (\(String(cString: strerror(errno))))" : ""))
+                    scheduleRetry(describeFailure(rc, errno: errno))
                     continue
                 }
                 connectDeadline = .now + options.connectTimeout
@@ -47,7 +47,7 @@ extension MQTTClient {
 
             let rc = ioStep(mosq, timeoutMs: connected ? 100 : 20)
             if rc != MOSQ_ERR_SUCCESS.rawValue {
-                let why = String(cString: mosquitto_strerror(rc))
+                let why = describeFailure(rc, errno: errno)
                 if connected { logger.warning("MQTT connection lost", metadata: ["reason": "\(why)"]) }
                 scheduleRetry(why)
                 continue

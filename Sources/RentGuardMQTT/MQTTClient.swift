@@ -27,6 +27,8 @@ public final class MQTTClient: Sendable {
     /// Wakes the network thread's poll when another thread queues a packet.
     let wake: WakeSignal
     let counters = Counters()
+    /// libmosquitto's TLS error lines, for the cause of a failed TLS connection.
+    let tlsDiagnostics = TLSDiagnostics()
 
     /// - Parameter inbound: where received messages go; nil buffers them for `messages`.
     public init(options: MQTTClientOptions, logger: Logger, inbound: (any MQTTInbound)? = nil) throws {
@@ -61,8 +63,12 @@ public final class MQTTClient: Sendable {
         }
         if let tls = options.tls {
             let rc = mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil)
-            guard rc == MOSQ_ERR_SUCCESS.rawValue else { mosquitto_destroy(mosq); throw MQTTError.library(rc) }
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+                mosquitto_destroy(mosq)
+                throw Self.tlsSetupError(tls, host: options.host, port: options.port, rc: rc)
+            }
             _ = mosquitto_tls_insecure_set(mosq, tls.insecureSkipHostnameCheck)
+            installTLSDiagnostics(mosq)
         }
         if let will = options.will {
             let rc = will.payload.withUnsafeBytes { p in

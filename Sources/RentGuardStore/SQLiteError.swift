@@ -21,6 +21,9 @@ public struct SQLiteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True for any constraint violation (NOT NULL, CHECK, UNIQUE, FOREIGN KEY...).
     public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
 
+    /// True when the file is damaged (`SQLITE_CORRUPT`) or is not a database (`SQLITE_NOTADB`).
+    public var isCorruption: Bool { primaryCode == SQLITE_CORRUPT || primaryCode == SQLITE_NOTADB }
+
     public var description: String {
         var s = "SQLite error \(code): \(message)"
         if let sql { s += " [SQL: \(sql)]" }
@@ -37,6 +40,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed
     /// A stored row could not be turned back into a value.
     case corruptRow(table: String, key: String, reason: String)
+    /// The database file is damaged or is not a SQLite database (found when opening it:
+    /// `PRAGMA quick_check`, or SQLITE_CORRUPT / SQLITE_NOTADB on the first statements).
+    case corrupt(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -47,6 +53,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the store is closed"
         case let .corruptRow(table, key, reason):
             return "corrupt row in \(table) (\(key)): \(reason)"
+        case let .corrupt(path, reason):
+            return "database \(path) is corrupt: \(reason)"
         }
     }
 }

@@ -54,14 +54,39 @@ extension Store {
         }
     }
 
-    /// The most recently updated alarms first.
+    /// `severity` as a sortable rank (critical 3 … warning 0; an unknown text -1).
+    static let severityRank = """
+        CASE severity WHEN 'critical' THEN 3 WHEN 'major' THEN 2 WHEN 'minor' THEN 1 WHEN 'warning' THEN 0 ELSE -1 END
+        """
+
+    /// Up to `limit` alarms. Active only: the most severe first, then the most recently
+    /// updated, so that a fire is never pushed off the list by thousands of lesser alarms.
+    /// All: the most recently updated first.
     public func alarms(activeOnly: Bool, limit: Int) throws -> [Alarm] {
         guard limit > 0 else { return [] }
         let sql =
             activeOnly
-            ? "SELECT \(Store.alarmColumns) FROM alarms WHERE active = 1 ORDER BY updated_at DESC, rowid DESC LIMIT ?"
+            ? "SELECT \(Store.alarmColumns) FROM alarms WHERE active = 1 ORDER BY \(Store.severityRank) DESC, updated_at DESC, rowid DESC LIMIT ?"
             : "SELECT \(Store.alarmColumns) FROM alarms ORDER BY updated_at DESC, rowid DESC LIMIT ?"
         return try withConnection { db in try db.query(sql, [limit], Store.alarm) }
+    }
+
+    /// The exact number of active (not cleared) alarms of each severity, every severity
+    /// present (0 when none). One aggregate query, whatever the number of alarms.
+    public func activeAlarmCounts() throws -> [Severity: Int] {
+        var counts: [Severity: Int] = [:]
+        for s in Severity.allCases { counts[s] = 0 }
+        let rows = try withConnection { db in
+            try db.query("SELECT severity, COUNT(*) FROM alarms WHERE active = 1 GROUP BY severity") { ($0.string(0), $0.int(1)) }
+        }
+        for (text, n) in rows {
+            guard let s = Severity(rawValue: text) else {
+                logger.error("active alarms with an unknown severity are not counted", metadata: ["severity": "\(text)", "count": "\(n)"])
+                continue
+            }
+            counts[s] = n
+        }
+        return counts
     }
 
     public func alarm(id: String) throws -> Alarm? {

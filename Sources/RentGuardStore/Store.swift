@@ -18,19 +18,30 @@ public final class Store: @unchecked Sendable {
     public let path: String
     let logger: Logger
     private let connection: Mutex<SQLiteConnection?>
+    /// Set by `openRecovering` when the file at `path` was corrupt and was moved aside: this
+    /// store is a fresh, empty database.
+    public let quarantined: QuarantinedDatabase?
 
-    /// Opens (creating it and its parent directory if needed) the database at `path` and
-    /// brings its schema up to date. Throws `StoreError.schemaTooNew` for a database written
-    /// by a newer build.
-    public init(path: String, logger: Logger = Logger(label: "rentguard.store")) throws {
+    /// Opens (creating it and its parent directory if needed) the database at `path`, checks
+    /// it (`PRAGMA quick_check`) and brings its schema up to date. Throws
+    /// `StoreError.schemaTooNew` for a database written by a newer build and
+    /// `StoreError.corrupt` for a damaged file or one that is not a database
+    /// (`openRecovering` moves such a file aside instead).
+    public convenience init(path: String, logger: Logger = Logger(label: "rentguard.store")) throws {
+        try self.init(path: path, logger: logger, quarantined: nil)
+    }
+
+    init(path: String, logger: Logger, quarantined: QuarantinedDatabase?) throws {
         self.path = path
         self.logger = logger
+        self.quarantined = quarantined
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
 
         let db = try SQLiteConnection(path: path)
         do {
             try db.execute("PRAGMA busy_timeout = 5000")
+            try Store.checkIntegrity(db, path: path, logger: logger)
             try Migrations.checkNotTooNew(db)
             let mode = try db.queryFirst("PRAGMA journal_mode = WAL") { $0.string(0) } ?? ""
             if mode.lowercased() != "wal" {
@@ -42,6 +53,9 @@ public final class Store: @unchecked Sendable {
             // Keep the WAL from staying large on the gateway's flash after a checkpoint.
             try db.execute("PRAGMA journal_size_limit = 4194304")
             try Migrations.migrate(db, logger: logger)
+        } catch let e as SQLiteError where e.isCorruption {
+            db.close()
+            throw StoreError.corrupt(path: path, reason: e.message)
         } catch {
             db.close()
             throw error

@@ -147,7 +147,7 @@ struct Status: AsyncParsableCommand {
 
 struct Alarms: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List alarms, most recently updated first.",
+        abstract: "List alarms: active ones most severe first, all of them most recently updated first.",
         discussion: """
             Examples:
               rentguardctl alarms --active
@@ -185,6 +185,12 @@ struct Alarms: AsyncParsableCommand {
             ]
         }
         print(Format.table(["SEVERITY", "STATE", "TYPE", "UNIT", "DEVICE", "LOCATION", "STARTED", "UPDATED", "ALARM ID"], rows))
+        if active, let total = body["active_total"]?.int64 {
+            // The exact totals: what the list leaves out is never hidden.
+            let counts = ["critical", "major", "minor", "warning"].map { "\($0) \(body["active_counts"]?[$0]?.int64 ?? 0)" }
+            let shown = total > Int64(alarms.count) ? ", showing the \(alarms.count) most severe" : ""
+            print("\(total) active alarms: \(counts.joined(separator: ", "))\(shown)")
+        }
     }
 }
 

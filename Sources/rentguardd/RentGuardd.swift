@@ -74,7 +74,8 @@ struct RentGuardd: AsyncParsableCommand {
 
         if let file = checkConfig {
             do {
-                let c = try ConfigLoader.load(path: file, knownThresholds: RuleCatalog.knownThresholds)
+                // Also the files it names: TLS files must exist and be PEM, secrets readable.
+                let c = try ConfigLoader.load(path: file, knownThresholds: RuleCatalog.knownThresholds, checkFiles: true)
                 print("\(file): OK — building \(c.gateway.building), gateway \(c.gateway.id), \(c.units.count) units, \(c.devices.count) devices")
                 return
             } catch {
@@ -97,6 +98,11 @@ struct RentGuardd: AsyncParsableCommand {
             try await Daemon(settings: settings, logger: logger, metrics: metrics).run()
         } catch let e as DaemonError {
             logger.critical("cannot start", metadata: ["error": "\(e)"])
+            throw ExitCode(1)
+        } catch {
+            // A service failed (e.g. the pipeline could not read the database): exit non-zero
+            // so that systemd restarts the daemon.
+            logger.critical("stopped on a fatal error", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
     }

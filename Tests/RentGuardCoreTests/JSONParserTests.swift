@@ -50,11 +50,30 @@ func jsonParseError(_ text: String, maxDepth: Int = JSONParser.defaultMaxDepth) 
         #expect(members.map(\.0) == ["z", "a", "m"])
     }
 
-    /// Duplicate keys are kept in order; the subscript (and the protocol decoder) take the first.
-    @Test func duplicateKeysFirstWins() throws {
-        let v = try JSONParser.parse("{\"a\":1,\"b\":0,\"a\":2}")
-        guard case let .object(members) = v else { Issue.record("not an object"); return }
-        #expect(members.count == 3)
+    /// An object that names a member twice is refused (RFC 8259 §4 leaves it open; a safety
+    /// gateway does not guess which value was meant), at the second name, saying which.
+    @Test func duplicateKeysAreRefused() throws {
+        let e = try #require(jsonParseError(#"{"alarm":false,"alarm":true}"#))
+        #expect(e.isDuplicateKey)
+        #expect(e.duplicateKey == "alarm")
+        #expect(e.offset == 15)
+        #expect(e.description == "duplicate member name 'alarm' at byte 15")
+        // Nested objects, escapes that spell the same name, and objects past the linear-scan limit.
+        #expect(jsonParseError(#"{"a":{"b":1,"b":2}}"#)?.duplicateKey == "b")
+        #expect(jsonParseError(#"{"ab":1,"ab":2}"#)?.duplicateKey == "ab")
+        let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(jsonParseError("{" + many + "}") == nil)
+        #expect(jsonParseError("{" + many + ",\"k3\":0}")?.duplicateKey == "k3")
+        #expect(jsonParseError("{" + many + ",\"k39\":0}")?.duplicateKey == "k39")
+        // The same name in sibling objects or an array of objects is fine; so is case that differs.
+        let v = try JSONParser.parse(#"[{"a":1},{"a":2},{"A":3,"a":4}]"#)
+        #expect(v.arrayValue?.count == 3)
+        // Other malformed input is not a duplicate.
+        #expect(jsonParseError(#"{"a":1,"b"}"#)?.isDuplicateKey == false)
+    }
+
+    @Test func subscriptTakesTheMember() throws {
+        let v = try JSONParser.parse("{\"a\":1,\"b\":0}")
         #expect(v["a"] == .number(1))
         #expect(v["b"] == .number(0))
         #expect(v["missing"] == nil)

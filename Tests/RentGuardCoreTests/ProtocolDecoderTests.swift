@@ -164,11 +164,39 @@ enum DecoderFixture {
         #expect(F.rejection(F.decode("SD-1", #"{"temperature_c":null}"#))?.reason == .missingField)
     }
 
-    /// A key that repeats: the first occurrence is used (as `JSONValue`'s subscript does).
-    @Test func duplicateKeysFirstWins() throws {
-        #expect(try F.telemetry("SD-1", #"{"temperature_c":20,"temperature_c":"hot"}"#) == .smoke(SmokeTelemetry(temperatureC: 20)))
-        #expect(F.rejection(F.decode("SD-1", #"{"temperature_c":"hot","temperature_c":20}"#))?.reason == .wrongType)
-        #expect(try F.reading("SD-1", "telemetry", #"{"ts":1700000000001,"ts":1,"alarm":true}"#).ts == 1_700_000_000_001)
+    /// A key that repeats is refused with its own reason: the decoder never picks one of two
+    /// values for a field (`"alarm":false,"alarm":true` used to read as no alarm).
+    @Test func duplicateKeysAreRefused() throws {
+        for payload in [
+            #"{"alarm":false,"alarm":true}"#, #"{"temperature_c":20,"temperature_c":"hot"}"#,
+            #"{"ts":1700000000001,"ts":1,"alarm":true}"#,
+        ] {
+            let r = try #require(F.rejection(F.decode("SD-1", payload)), "accepted \(payload)")
+            #expect(r.reason == .duplicateKey)
+            #expect(r.device == "SD-1")
+        }
+        let port = try #require(F.rejection(F.decode("CH-1", #"{"ports":[{"port":1,"state":"idle","state":"fault"}]}"#)))
+        #expect(port.reason == .duplicateKey && port.detail.contains("'state'"))
+    }
+
+    /// A charger configured with `ports: N` has ports 1...N; a higher port number is refused
+    /// as out of range (in telemetry and in events), and a charger without `ports` keeps the
+    /// protocol's limit.
+    @Test func portBeyondTheConfiguredPortsIsOutOfRange() throws {
+        let decoder = ProtocolDecoder(options: .init(building: "B1"), registry: F.registry, portCounts: ["CH-1": 4])
+        #expect(throws: Never.self) { try F.decode("CH-1", #"{"ports":[{"port":4,"state":"idle"}]}"#, with: decoder).get() }
+        let t = try #require(F.rejection(F.decode("CH-1", #"{"ports":[{"port":1,"state":"idle"},{"port":5,"state":"charging"}]}"#, with: decoder)))
+        #expect(t.reason == .outOfRange)
+        #expect(t.detail == "ports[1].port 5 is beyond the charger's configured ports (1...4)")
+        let e = try #require(F.rejection(F.decode("CH-1", "event", #"{"event":"session_start","port":9}"#, with: decoder)))
+        #expect(e.reason == .outOfRange && e.detail.contains("'port' 9"))
+        #expect(throws: Never.self) { try F.decode("CH-1", "event", #"{"event":"session_start","port":4}"#, with: decoder).get() }
+        // Without a configured count: 1...1024 as before.
+        #expect(throws: Never.self) { try F.decode("CH-1", #"{"ports":[{"port":1024,"state":"idle"}]}"#).get() }
+        let config = BuildingConfig(
+            gateway: GatewayIdentity(id: "gw-1", building: "B1"),
+            devices: [DeviceConfig(id: "CH-1", kind: .charger, ports: 2), DeviceConfig(id: "CH-2", kind: .charger)])
+        #expect(ProtocolDecoder(config: config).portCounts == ["CH-1": 2])
     }
 
     // MARK: Timestamps
@@ -467,6 +495,8 @@ enum DecoderFixture {
         .init("beyond Int64", sd, #"{"ts":1e20,"alarm":true}"#, .implausibleTimestamp, "'ts'"),
         // unknown_event
         .init("unknown event", ev, #"{"event":"explode"}"#, .unknownEvent, "'explode'"),
+        // duplicate_key
+        .init("duplicate alarm", sd, #"{"alarm":false,"alarm":true}"#, .duplicateKey, "duplicate member name 'alarm'"),
     ]
 
     @Test(arguments: rejectCases)

@@ -12,6 +12,11 @@ public enum CoreInput: Sendable, Equatable {
     case unregisteredDevice(id: String, topic: String, at: Int64)
     /// A device confirmed a command (protocol v1 §1.2 `relay_off` / `relay_on`), or did not.
     case commandResult(alarmID: String, device: String, port: Int?, acknowledged: Bool, at: Int64)
+    /// The gateway itself is damaged (e.g. its database was corrupt and was replaced by an
+    /// empty one): a `gateway_fault` alarm, major, on the gateway. `fault` names the fault
+    /// (`database_corrupt`); `evidence` (an object) says what happened. Stamped `at`, which
+    /// does not move event time: on event time the daemon's clock is not the trace's.
+    case gatewayFault(fault: String, evidence: JSONValue, at: Int64)
 }
 
 /// What comes out of the detection core.

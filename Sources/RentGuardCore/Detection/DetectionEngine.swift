@@ -42,6 +42,10 @@ public struct DetectionEngine: Sendable {
     /// (assumed: a few charger reporting intervals; field practice reports every 60–90 s).
     public static let commandConfirmationMs: Int64 = 120_000
 
+    /// A damaged gateway (lost state, a replaced database) is `major`: it needs a technician
+    /// soon, and alarms it held before the fault may be gone; it is not itself a fire.
+    public static let gatewayFaultSeverity: Severity = .major
+
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
     ///   - restoring: active alarms from the store, so that a restart neither repeats nor forgets them.
@@ -127,6 +131,14 @@ public struct DetectionEngine: Sendable {
         case let .commandResult(alarmID, device, port, acknowledged, at):
             advance(to: at, into: &out)
             book.recordCommandResult(alarmID: alarmID, device: device, port: port, acknowledged: acknowledged, at: at)
+        case let .gatewayFault(fault, evidence, at):
+            var members: [(String, JSONValue)] = [("fault", .string(fault))]
+            if case let .object(m) = evidence { members += m.filter { $0.0 != "fault" } }
+            // Held until an operator deals with it: nothing the gateway reads can clear it.
+            let c = Condition.active(
+                AlarmKey(type: .gatewayFault, device: config.gateway.id), Self.gatewayFaultSeverity, at: at,
+                evidence: .object(members), clearHoldMs: .max)
+            book.apply(c, location: nil, now: now, into: &out)
         }
     }
 

@@ -2,12 +2,31 @@
 ///
 /// It reports where and why a payload is malformed, and limits nesting depth so that a
 /// hostile payload cannot exhaust the stack.
+///
+/// An object that names the same member twice (`{"alarm": false, "alarm": true}`) is
+/// refused: RFC 8259 §4 leaves the meaning of duplicate names to the implementation, and
+/// whichever one a safety gateway picked, a device or an attacker could hide a value from it.
 public struct JSONParser {
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
         public var offset: Int
         public var message: String
+        /// The repeated member name, when the failure is a duplicate key (`isDuplicateKey`).
+        public var duplicateKey: String?
         public var description: String { "\(message) at byte \(offset)" }
+
+        public init(offset: Int, message: String, duplicateKey: String? = nil) {
+            self.offset = offset
+            self.message = message
+            self.duplicateKey = duplicateKey
+        }
+
+        /// True when the input is well-formed JSON except for an object with a repeated name.
+        public var isDuplicateKey: Bool { duplicateKey != nil }
     }
+
+    /// Objects with more members than this check for duplicates with a set rather than by
+    /// scanning the members already read.
+    static let linearDuplicateScanLimit = 16
 
     public static let defaultMaxDepth = 32
 
@@ -73,12 +92,18 @@ public struct JSONParser {
             guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
             i += 1
             var members: [(String, JSONValue)] = []
+            var names: Set<String>?
             skipWhitespace()
             if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
                 skipWhitespace()
                 guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+                let keyOffset = i
                 let key = try parseString()
+                if isDuplicate(key, in: members, names: &names) {
+                    let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
+                    throw Error(offset: keyOffset, message: "duplicate member name '\(shown)'", duplicateKey: key)
+                }
                 skipWhitespace()
                 guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 i += 1
@@ -91,6 +116,25 @@ public struct JSONParser {
                 if buf[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 throw fail("expected ',' or '}'")
             }
+        }
+
+        /// Whether `key` is already a member; switches from a scan to a set for large objects
+        /// so that a payload of many members costs linear time, not quadratic.
+        func isDuplicate(_ key: String, in members: [(String, JSONValue)], names: inout Set<String>?) -> Bool {
+            if var set = names {
+                names = nil  // keep the set uniquely referenced while inserting
+                let inserted = set.insert(key).inserted
+                names = set
+                return !inserted
+            }
+            if members.count < JSONParser.linearDuplicateScanLimit {
+                for (k, _) in members where k == key { return true }
+                return false
+            }
+            var set = Set(members.map(\.0))
+            let inserted = set.insert(key).inserted
+            names = set
+            return !inserted
         }
 
         mutating func parseArray(depth: Int) throws(Error) -> JSONValue {

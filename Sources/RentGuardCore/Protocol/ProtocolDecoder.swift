@@ -22,10 +22,14 @@ public struct ProtocolDecoder: Sendable {
     public var options: Options
     /// Registered devices: id → kind.
     public var registry: [String: DeviceKind]
+    /// Chargers with a configured number of ports: id → `ports`. A port number above it is
+    /// refused as out of range; a charger without `ports` accepts 1...`FieldLimits.portNumber`.
+    public var portCounts: [String: Int]
 
-    public init(options: Options, registry: [String: DeviceKind]) {
+    public init(options: Options, registry: [String: DeviceKind], portCounts: [String: Int] = [:]) {
         self.options = options
         self.registry = registry
+        self.portCounts = portCounts
     }
 
     public init(config: BuildingConfig, futureCheck: Bool = true) {
@@ -34,8 +38,19 @@ public struct ProtocolDecoder: Sendable {
             maxPayloadBytes: config.ingest.maxPayloadBytes,
             futureToleranceMs: futureCheck ? Self.milliseconds(config.ingest.futureToleranceSeconds) : nil)
         var r: [String: DeviceKind] = [:]
-        for d in config.devices { r[d.id] = d.kind }
+        var p: [String: Int] = [:]
+        for d in config.devices {
+            r[d.id] = d.kind
+            if d.kind == .charger, let ports = d.ports, ports >= 1 { p[d.id] = ports }
+        }
         self.registry = r
+        self.portCounts = p
+    }
+
+    /// The port numbers `device` may report: 1...its configured `ports`, else the protocol's limit.
+    func portRange(_ device: String) -> ClosedRange<Int> {
+        guard let n = portCounts[device] else { return FieldLimits.portNumber }
+        return 1...min(n, FieldLimits.portNumber.upperBound)
     }
 
     /// Seconds → whole milliseconds, clamped to 0...1e15 so that no configured value can trap.
@@ -64,6 +79,8 @@ public struct ProtocolDecoder: Sendable {
         let json: JSONValue
         do {
             json = try JSONParser.parse(payload)
+        } catch where error.isDuplicateKey {
+            return .failure(Rejection(.duplicateKey, "payload names a member twice: \(Rejection.printable(error.description, limit: 120))", device: device))
         } catch {
             return .failure(Rejection(.malformedJSON, "payload is not JSON: \(error)", device: device))
         }
@@ -75,8 +92,8 @@ public struct ProtocolDecoder: Sendable {
             let ts = try timestamp(fields, receivedAt: receivedAt)
             let observation: Reading.Observation
             switch parsedTopic.channel {
-            case .telemetry: observation = .telemetry(try Self.telemetry(kind: kind, fields))
-            case .event: observation = .event(try Self.event(kind: kind, fields))
+            case .telemetry: observation = .telemetry(try Self.telemetry(kind: kind, fields, ports: portRange(device)))
+            case .event: observation = .event(try Self.event(kind: kind, fields, ports: portRange(device)))
             case .status:
                 guard let online = try fields.bool("online") else {
                     throw Rejection(.missingField, "status payload has no 'online'", device: device)
@@ -119,7 +136,8 @@ public struct ProtocolDecoder: Sendable {
         return (ts, true)
     }
 
-    static func telemetry(kind: DeviceKind, _ f: Fields) throws -> Telemetry {
+    /// - Parameter ports: the port numbers this charger has (`portRange`).
+    static func telemetry(kind: DeviceKind, _ f: Fields, ports portNumbers: ClosedRange<Int> = FieldLimits.portNumber) throws -> Telemetry {
         switch kind {
         case .smokeDetector:
             let t = SmokeTelemetry(
@@ -152,6 +170,9 @@ public struct ProtocolDecoder: Sendable {
                 let p = Fields(members: m, device: f.device, path: "ports[\(i)].")
                 guard let port = try p.integer("port", FieldLimits.portNumber) else {
                     throw Rejection(.missingField, "ports[\(i)] has no 'port'", device: f.device)
+                }
+                guard portNumbers.contains(port) else {
+                    throw Rejection(.outOfRange, "ports[\(i)].port \(port) is beyond the charger's configured ports (1...\(portNumbers.upperBound))", device: f.device)
                 }
                 guard seen.insert(port).inserted else {
                     throw Rejection(.outOfRange, "ports[\(i)]: port \(port) appears twice", device: f.device)
@@ -201,7 +222,7 @@ public struct ProtocolDecoder: Sendable {
         }
     }
 
-    static func event(kind: DeviceKind, _ f: Fields) throws -> DeviceEvent {
+    static func event(kind: DeviceKind, _ f: Fields, ports portNumbers: ClosedRange<Int> = FieldLimits.portNumber) throws -> DeviceEvent {
         guard let name = try f.string("event") else {
             throw Rejection(.missingField, "event payload has no 'event'", device: f.device)
         }
@@ -209,6 +230,9 @@ public struct ProtocolDecoder: Sendable {
             throw Rejection(.unknownEvent, "event '\(Rejection.printable(name, limit: 40))' is not one of \(DeviceEvent.Name.allCases.map(\.rawValue).joined(separator: ", "))", device: f.device)
         }
         let port = try f.integer("port", FieldLimits.portNumber)
+        if let port, !portNumbers.contains(port) {
+            throw Rejection(.outOfRange, "'port' \(port) is beyond the charger's configured ports (1...\(portNumbers.upperBound))", device: f.device)
+        }
         if kind == .charger, n == .sessionStart || n == .sessionEnd, port == nil {
             throw Rejection(.missingField, "charger event '\(n.rawValue)' has no 'port'", device: f.device)
         }

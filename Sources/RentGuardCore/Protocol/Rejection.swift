@@ -2,6 +2,9 @@
 public enum RejectReason: String, Sendable, Hashable, CaseIterable {
     case payloadTooLarge = "payload_too_large"
     case malformedJSON = "malformed_json"
+    /// Well-formed JSON whose object names one member twice (`"alarm":false,"alarm":true`):
+    /// refused rather than guessing which value the device meant.
+    case duplicateKey = "duplicate_key"
     case notAnObject = "not_an_object"
     case wrongType = "wrong_type"
     case missingField = "missing_field"
