@@ -11,7 +11,7 @@ public struct LocalTimeZone: Sendable, Equatable, CustomStringConvertible {
     /// The IANA name (`Asia/Shanghai`), or a description of a fixed offset.
     public let name: String
     /// UTC instants (Unix ms), ascending, at which the offset changes.
-    let transitions: [Int64]
+    public let transitions: [Int64]
     /// Offsets in ms: `offsets[0]` before the first transition, `offsets[i + 1]` from
     /// `transitions[i]` on. Always `transitions.count + 1` entries.
     let offsets: [Int64]
