@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages RentGuard builds and tests with, if any is missing:
-# libmosquitto (client library and headers), the mosquitto broker and clients, SQLite.
+# libmosquitto (client library and headers), the mosquitto broker and clients, SQLite, and
+# tzdata (the zone files under /usr/share/zoneinfo that `gateway.timezone` is read from).
 set -euo pipefail
-packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config)
+packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config tzdata)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

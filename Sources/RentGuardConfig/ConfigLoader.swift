@@ -49,15 +49,16 @@ public enum ConfigLoader {
         }
 
         // 2. The right keys and types.
-        let config: BuildingConfig
+        var config: BuildingConfig
         do {
             config = try YAMLDecoder().decode(BuildingConfig.self, from: root)
         } catch {
             throw fail(DecodingProblem.problem(for: error, in: tree))
         }
 
-        // 3. Meaningful values and references.
+        // 3. Meaningful values and references; the time zone from the system's zone files.
         var problems = ConfigValidator.validate(config, knownThresholds: knownThresholds, checkFiles: checkFiles)
+        if let problem = resolveTimeZone(&config) { problems.insert(problem, at: 0) }
         guard !problems.isEmpty else { return config }
         for i in problems.indices {
             if problems[i].line == nil, let path = problems[i].path {

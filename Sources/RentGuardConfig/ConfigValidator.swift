@@ -328,7 +328,9 @@ private struct Validation {
             }
             for param in params.keys.sorted() {
                 let value = params[param]!
-                if let knownParams, !knownParams.contains(param) {
+                if let knownParams, !knownParams.contains(param), param == "utc_offset_h" {
+                    add(rp.key(param), "'utc_offset_h' is no longer a rule parameter: local time is the gateway's time zone, set it once as 'gateway.timezone' (an IANA name such as Asia/Shanghai)")
+                } else if let knownParams, !knownParams.contains(param) {
                     add(rp.key(param), "unknown parameter '\(param)' for rule '\(rule)'\(Suggestion.didYouMean(param, among: knownParams)); known parameters: \(knownParams.sorted().joined(separator: ", "))")
                 } else if !value.isFinite {
                     add(rp.key(param), "must be a finite number, found \(fmt(value))")

@@ -1,10 +1,12 @@
-import Foundation
 import RentGuardCore
 import RentGuardStore
 
 /// Which destinations a message goes to: every registry destination, and for alarms the
-/// channels of the unit's landlord (severity floor; quiet hours defer minor alarms, never
-/// fire or critical ones). Pure apart from the time zone of quiet hours.
+/// channels of the unit's landlord. Toward a landlord, life-safety alarms
+/// (`Alarm.isLifeSafety`: fire, smoke, heat and CO above warning, every critical alarm) go
+/// at once whatever the landlord's severity floor and quiet hours; the rest are filtered by
+/// `min_severity` and held until the end of the landlord's quiet hours, which are in the
+/// gateway's local time (`gateway.timezone`). Pure: the time of each row is given.
 public struct DeliveryPlan: Sendable {
     public struct LandlordChannel: Sendable, Equatable {
         public var landlord: String
@@ -14,12 +16,13 @@ public struct DeliveryPlan: Sendable {
     public let config: BuildingConfig
     /// Names of the registry destinations (`registry-mqtt`, `registry-https`).
     public let registryDestinations: [String]
-    let timeZone: TimeZone
+    /// The local time of quiet hours: the gateway's zone unless given.
+    let timeZone: LocalTimeZone
 
-    public init(config: BuildingConfig, registryDestinations: [String], timeZone: TimeZone = .current) {
+    public init(config: BuildingConfig, registryDestinations: [String], timeZone: LocalTimeZone? = nil) {
         self.config = config
         self.registryDestinations = registryDestinations
-        self.timeZone = timeZone
+        self.timeZone = timeZone ?? config.gateway.zone
     }
 
     /// The destination name of a landlord's channel.
@@ -41,8 +44,8 @@ public struct DeliveryPlan: Sendable {
         guard let unitID = a.key.unit, let unit = config.unit(unitID), let landlordID = unit.landlord,
             let landlord = config.landlords.first(where: { $0.id == landlordID })
         else { return rows }
-        let urgent = a.key.type == .fire || a.severity == .critical
-        guard urgent || a.severity >= landlord.minSeverity else { return rows }
+        let lifeSafety = a.isLifeSafety
+        guard lifeSafety || a.severity >= landlord.minSeverity else { return rows }
         var body = message.body
         if case var .object(m) = body {
             m.append(("summary", .string(AlarmSummary.text(a, config: config))))
@@ -50,7 +53,7 @@ public struct DeliveryPlan: Sendable {
             body = .object(m)
         }
         let landlordPayload = body.serialized()
-        let notBefore = urgent ? nil : landlord.quietHours.flatMap { quietHoursEnd($0, at: createdAt) }
+        let notBefore = lifeSafety ? nil : landlord.quietHours.flatMap { quietHoursEnd($0, at: createdAt) }
         for (i, _) in landlord.channels.enumerated() {
             rows.append(NewOutboxMessage(
                 messageID: message.messageID, destination: Self.landlordDestination(landlordID, channel: i), kind: message.kind,
@@ -71,18 +74,18 @@ public struct DeliveryPlan: Sendable {
         }
     }
 
-    /// If `at` falls inside quiet hours "HH:MM-HH:MM" (local time, may wrap midnight),
-    /// the end of those quiet hours in Unix ms; otherwise nil.
+    /// If `at` falls inside quiet hours "HH:MM-HH:MM" (the gateway's local time, may wrap
+    /// midnight), the end of those quiet hours in Unix ms; otherwise nil.
     public func quietHoursEnd(_ spec: String, at: Int64) -> Int64? {
         let parts = spec.split(separator: "-").map { $0.split(separator: ":").compactMap { Int($0) } }
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2 else { return nil }
         let start = parts[0][0] * 60 + parts[0][1]
         let end = parts[1][0] * 60 + parts[1][1]
-        let offsetMin = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(at) / 1000)) / 60
-        let localMin = Int(((at / 60_000 + Int64(offsetMin)) % 1440 + 1440) % 1440)
+        let localMin = timeZone.localMinuteOfDay(at)
         let inside = start <= end ? (localMin >= start && localMin < end) : (localMin >= start || localMin < end)
         guard inside else { return nil }
-        let untilEnd = (end - localMin + 1440) % 1440
-        return (at / 60_000 + Int64(untilEnd)) * 60_000
+        // The end is later today, or tomorrow when the window wraps past midnight.
+        let endDay = timeZone.localDay(at) + (end > localMin ? 0 : 1)
+        return timeZone.utc(fromLocal: endDay * 86_400_000 + Int64(end) * 60_000)
     }
 }

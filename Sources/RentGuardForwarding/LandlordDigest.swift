@@ -3,8 +3,9 @@ import RentGuardStore
 
 /// Flood control toward a landlord: when many alarm messages are due at once (a storm of
 /// device faults, a reconnect after an outage), they go as one digest notice instead of a
-/// message each. Fire and critical alarms are never folded into a digest: each goes on its
-/// own, first. (Toward the registry nothing is ever grouped.)
+/// message each. Life-safety alarms (`AlarmType.isLifeSafety(severity:)`: fire, smoke, heat
+/// and CO above warning, every critical alarm) are never folded into a digest: each goes on
+/// its own, first. (Toward the registry nothing is ever grouped.)
 public struct LandlordDigest: DeliveryDestination {
     public var name: String { inner.name }
     let inner: any DeliveryDestination
@@ -27,8 +28,9 @@ public struct LandlordDigest: DeliveryDestination {
     }
 
     public func deliver(batch: [(message: OutboxMessage, payload: String)]) async -> [DeliveryOutcome] {
-        let urgent = batch.indices.filter { batch[$0].message.priority >= RegistryMessage.Priority.critical }
-        let rest = batch.indices.filter { batch[$0].message.priority < RegistryMessage.Priority.critical }
+        let lifeSafety = batch.map { Self.isLifeSafety($0.message, payload: $0.payload) }
+        let urgent = batch.indices.filter { lifeSafety[$0] }
+        let rest = batch.indices.filter { !lifeSafety[$0] }
         var outcomes = [DeliveryOutcome](repeating: .retry("not attempted"), count: batch.count)
         for i in urgent { outcomes[i] = await inner.deliver(batch[i].message, payload: batch[i].payload) }
         if rest.count > threshold {
@@ -40,6 +42,17 @@ public struct LandlordDigest: DeliveryDestination {
             for i in rest { outcomes[i] = await inner.deliver(batch[i].message, payload: batch[i].payload) }
         }
         return outcomes
+    }
+
+    /// Whether a landlord's message is a life-safety alarm, which is never folded into a
+    /// digest: fire and critical alarms by their priority, the others by the alarm's type
+    /// and severity in the payload.
+    static func isLifeSafety(_ message: OutboxMessage, payload: String) -> Bool {
+        if message.priority >= RegistryMessage.Priority.critical { return true }
+        guard message.kind == "alarms", let body = try? JSONParser.parse(payload),
+            let type = body["type"]?.stringValue, let severity = body["severity"]?.stringValue.flatMap(Severity.init(rawValue:))
+        else { return false }
+        return AlarmType(type).isLifeSafety(severity: severity)
     }
 
     /// One notice for several alarm messages: their bodies, and one summary line each.

@@ -16,6 +16,17 @@ extension Store {
             ON CONFLICT (message_id, destination) DO NOTHING
             """,
             [m.messageID, m.destination, m.kind, m.topic, m.priority, m.orderKey, m.payload, m.createdAt, max(m.createdAt, m.notBefore ?? m.createdAt)])
+        // A row due now never waits behind a held row of its order key: earlier rows of the
+        // same alarm held for a landlord's quiet hours (never tried yet) become due with it,
+        // so that an alarm escalating to life-safety reaches the landlord at once, in order.
+        if let key = m.orderKey, (m.notBefore ?? m.createdAt) <= m.createdAt {
+            try db.run(
+                """
+                UPDATE outbox SET next_attempt_at = ?
+                WHERE destination = ? AND order_key = ? AND state = 'pending' AND attempts = 0 AND next_attempt_at > ?
+                """,
+                [m.createdAt, m.destination, key, m.createdAt])
+        }
     }
 
     static func outboxMessage(_ row: SQLiteRow) throws -> OutboxMessage {

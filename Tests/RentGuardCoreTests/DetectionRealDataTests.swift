@@ -32,10 +32,8 @@ import RentGuardCore
             print("SKIPPED householdPowerQuarterRaisesNoFalseLoadAlarms: \(path) is absent")
             return
         }
-        // The data is in local (French) time; the rules' local-time windows use offset 0 here.
-        let config = T.config(
-            devices: [T.meter("PM-HH", unit: "hh", rated: 60)],
-            thresholds: ["indoor_ebike_charging": ["utc_offset_h": 0], "abnormal_consumption": ["utc_offset_h": 0]])
+        // The data is in local (French) time, read as UTC: the gateway's zone is UTC here.
+        let config = T.config(devices: [T.meter("PM-HH", unit: "hh", rated: 60)], zone: .utc)
         var engine = DetectionEngine(config: config)
         var out: [CoreOutput] = []
         var readings = 0
@@ -101,8 +99,7 @@ import RentGuardCore
                 sum[slot] += w; n[slot] += 1
             }
             let id = "PM-\(i)"
-            let config = T.config(devices: [T.meter(id, unit: "u\(i)", rated: 40)],
-                                  thresholds: ["indoor_ebike_charging": ["utc_offset_h": 0], "abnormal_consumption": ["utc_offset_h": 0]])
+            let config = T.config(devices: [T.meter(id, unit: "u\(i)", rated: 40)], zone: .utc)
             var engine = DetectionEngine(config: config)
             var out: [CoreOutput] = []
             let days = 5

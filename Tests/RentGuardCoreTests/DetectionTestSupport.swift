@@ -6,9 +6,10 @@ enum T {
     static let t0: Int64 = 1_767_225_600_000  // 2026-01-01 00:00 UTC = 08:00 in UTC+8
 
     static func config(
-        devices: [DeviceConfig], units: [UnitConfig] = [], thresholds: [String: [String: Double]] = [:]
+        devices: [DeviceConfig], units: [UnitConfig] = [], thresholds: [String: [String: Double]] = [:],
+        zone: LocalTimeZone = .chinaStandardTime
     ) -> BuildingConfig {
-        BuildingConfig(gateway: GatewayIdentity(id: "gw-1", building: "B1"), units: units, devices: devices, thresholds: thresholds)
+        BuildingConfig(gateway: GatewayIdentity(id: "gw-1", building: "B1", zone: zone), units: units, devices: devices, thresholds: thresholds)
     }
 
     static func detector(_ id: String, unit: String? = "101", zone: DeviceConfig.Zone? = .room, near: [String] = []) -> DeviceConfig {

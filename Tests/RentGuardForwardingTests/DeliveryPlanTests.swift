@@ -50,7 +50,7 @@ struct DeliveryPlanTests {
     }
 
     @Test func quietHoursDelayMinorAlarmsNeverFire() throws {
-        let utc = try #require(TimeZone(identifier: "UTC"))
+        let utc = LocalTimeZone.utc
         let plan = DeliveryPlan(config: Self.config(minSeverity: .warning, quietHours: "22:00-07:00"), registryDestinations: ["r"], timeZone: utc)
         // 2023-11-14 23:30 UTC.
         let night: Int64 = 1_700_004_600_000

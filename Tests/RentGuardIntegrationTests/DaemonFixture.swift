@@ -23,7 +23,8 @@ final class DaemonFixture: @unchecked Sendable {
     ///   - extra: YAML added at the top level (e.g. `landlords:`); `unitLandlord` names unit 101's landlord.
     init(
         clearHoldSeconds: Double = 1, sameBroker: Bool = false, registryMQTT: Bool = true, registryExtra: String = "",
-        storageExtra: String = "", extra: String = "", unitLandlord: String? = nil, devicesExtra: String = "", unitsExtra: String = ""
+        storageExtra: String = "", extra: String = "", unitLandlord: String? = nil, devicesExtra: String = "", unitsExtra: String = "",
+        timezone: String? = nil
     ) async throws {
         building = try MosquittoBroker()
         registry = sameBroker ? building : try MosquittoBroker()
@@ -33,7 +34,7 @@ final class DaemonFixture: @unchecked Sendable {
         try Self.config(
             buildingPort: building.port, registryPort: registry.port, stateDir: directory.file("state"), clearHold: clearHoldSeconds,
             registryMQTT: registryMQTT, registryExtra: registryExtra, storageExtra: storageExtra, extra: extra, unitLandlord: unitLandlord,
-            devicesExtra: devicesExtra, unitsExtra: unitsExtra
+            devicesExtra: devicesExtra, unitsExtra: unitsExtra, timezone: timezone
         ).write(toFile: configPath, atomically: true, encoding: .utf8)
         var logger = Logger(label: "test-publisher")
         logger.logLevel = .warning
@@ -47,13 +48,14 @@ final class DaemonFixture: @unchecked Sendable {
     static func config(
         buildingPort: Int, registryPort: Int, stateDir: String, clearHold: Double, registryMQTT: Bool = true,
         registryExtra: String = "", storageExtra: String = "", extra: String = "", unitLandlord: String? = nil,
-        devicesExtra: String = "", unitsExtra: String = ""
+        devicesExtra: String = "", unitsExtra: String = "", timezone: String? = nil
     ) -> String {
         let mqtt = registryMQTT
             ? "  mqtt: {url: \"mqtt://127.0.0.1:\(registryPort)\", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}\n" : ""
         let landlord = unitLandlord.map { ", landlord: \($0)" } ?? ""
+        let zone = timezone.map { ", timezone: \"\($0)\"" } ?? ""
         return """
-        gateway: {id: gw-test, building: testb, name: "Test Bldg"}
+        gateway: {id: gw-test, building: testb, name: "Test Bldg"\(zone)}
         broker: {url: "mqtt://127.0.0.1:\(buildingPort)", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}
         registry:
           topic_prefix: registry

@@ -66,15 +66,29 @@ public struct GatewayIdentity: Sendable, Equatable, Decodable {
     /// Human-readable building name, used in landlord summaries (e.g. "3号楼").
     public var name: String?
     public var address: String?
+    /// The gateway's time zone, an IANA name (`Asia/Shanghai` by default): the local time
+    /// of quiet hours, local days and night windows.
+    public var timezone: String
+    /// `timezone` resolved to its offsets. `ConfigLoader` reads it from the system's zone
+    /// files; a configuration built in code gets China Standard Time (UTC+8) unless it sets one.
+    public var zone: LocalTimeZone
 
-    public init(id: String, building: String, name: String? = nil, address: String? = nil) {
+    /// The default of `timezone`.
+    public static let defaultTimezone = "Asia/Shanghai"
+
+    public init(
+        id: String, building: String, name: String? = nil, address: String? = nil,
+        zone: LocalTimeZone = .chinaStandardTime
+    ) {
         self.id = id
         self.building = building
         self.name = name
         self.address = address
+        self.timezone = zone.name
+        self.zone = zone
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, building, name, address }
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, building, name, address, timezone }
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
@@ -83,6 +97,9 @@ public struct GatewayIdentity: Sendable, Equatable, Decodable {
         building = try c.decode(String.self, forKey: .building)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         address = try c.decodeIfPresent(String.self, forKey: .address)
+        timezone = try c.decodeIfPresent(String.self, forKey: .timezone) ?? Self.defaultTimezone
+        // Resolved from the zone files by the loader; until then the default zone.
+        zone = .chinaStandardTime
     }
 }
 
@@ -487,7 +504,8 @@ public struct LandlordConfig: Sendable, Equatable, Decodable {
     public var name: String?
     public var minSeverity: Severity
     public var channels: [Channel]
-    /// Quiet hours as "HH:MM-HH:MM" local time; never applied to fire or critical alarms.
+    /// Quiet hours as "HH:MM-HH:MM" in the gateway's local time (`gateway.timezone`); never
+    /// applied to life-safety alarms (`AlarmType.isLifeSafety(severity:)`).
     public var quietHours: String?
 
     public init(id: String, name: String? = nil, minSeverity: Severity = .minor, channels: [Channel] = [], quietHours: String? = nil) {

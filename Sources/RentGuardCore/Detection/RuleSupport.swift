@@ -182,6 +182,23 @@ func localDay(_ ts: Int64, utcOffsetHours: Double) -> Int64 {
     return ms >= 0 ? ms / day : (ms - day + 1) / day
 }
 
+/// Hour of day (0..<24, fractional) at event time `ts` in the gateway's zone. The label is
+/// that of the fixed-offset form above, so that a rule's call sites read the same whichever
+/// its `offset` parameter is: the zone gives the offset in effect at `ts` (daylight saving
+/// included).
+func localHour(_ ts: Int64, utcOffsetHours zone: LocalTimeZone) -> Double { zone.localHour(ts) }
+
+/// Local day number at event time `ts` in the gateway's zone (see `localHour(_:utcOffsetHours:)`).
+func localDay(_ ts: Int64, utcOffsetHours zone: LocalTimeZone) -> Int64 { zone.localDay(ts) }
+
+/// The event time (UTC ms) at which local day `day` starts, for a fixed UTC offset in hours.
+func startOfLocalDay(_ day: Int64, utcOffsetHours: Double) -> Int64 {
+    day * 86_400_000 - Int64(utcOffsetHours * 3_600_000)
+}
+
+/// The event time (UTC ms) at which local day `day` starts in the gateway's zone.
+func startOfLocalDay(_ day: Int64, utcOffsetHours zone: LocalTimeZone) -> Int64 { zone.startOfLocalDay(day) }
+
 /// Whether hour `h` lies in the window [start, end) that may wrap past midnight.
 func inHourWindow(_ h: Double, start: Double, end: Double) -> Bool {
     start <= end ? (h >= start && h < end) : (h >= start || h < end)

@@ -1,17 +1,21 @@
-/// Local periods (days by default) on the event-time axis.
+/// Local periods (days by default) on the event-time axis, in the gateway's zone. A local
+/// day that holds a daylight-saving change is 23 or 25 hours long.
 struct PeriodClock: Sendable, Equatable {
-    let offsetMs: Int64
+    let zone: LocalTimeZone
+    /// The nominal length of a period (local wall-clock time).
     let periodMs: Int64
 
     init(_ options: OccupancyOptions) {
-        offsetMs = Int64(options.utcOffsetSeconds) * 1000
+        zone = options.zone
         periodMs = Int64(options.periodSeconds) * 1000
     }
 
     /// The index of the local period holding `ts`.
-    func period(of ts: Int64) -> Int64 { OccMath.floorDiv(ts &+ offsetMs, periodMs) }
+    func period(of ts: Int64) -> Int64 { OccMath.floorDiv(zone.localMs(ts), periodMs) }
     /// UTC start (ms) of local period `p`.
-    func start(_ p: Int64) -> Int64 { p &* periodMs &- offsetMs }
+    func start(_ p: Int64) -> Int64 { zone.utc(fromLocal: p &* periodMs) }
+    /// The real length of period `p` (ms), at least 1.
+    func length(_ p: Int64) -> Int64 { max(1, start(p + 1) &- start(p)) }
 }
 
 /// What one meter measured in one local period.

@@ -5,10 +5,10 @@
 /// advanced to (no clock, no I/O), and the same sequence of calls gives the same output.
 ///
 /// Use: feed every decoded reading to `observe`; call `advance(to:)` with event time (e.g. on
-/// every engine tick, or at `nextDeadline`). When a local period (default one day, UTC+8) has
-/// been over for `closeGraceSeconds` (default 2 h), it is closed: one `OccupancyEstimate` per
-/// unit with usable data, and group-rental `Condition` edges. The model, calibration and
-/// parameters are described in docs/occupancy.md.
+/// every engine tick, or at `nextDeadline`). When a local period (default one day in the
+/// gateway's zone, `gateway.timezone`) has been over for `closeGraceSeconds` (default 2 h),
+/// it is closed: one `OccupancyEstimate` per unit with usable data, and group-rental
+/// `Condition` edges. The model, calibration and parameters are described in docs/occupancy.md.
 public struct OccupancyEstimator: Sendable {
     struct DayUse: Sendable {
         var period: Int64
@@ -52,7 +52,10 @@ public struct OccupancyEstimator: Sendable {
     /// The earliest period not yet closed; nil until the first reading or advance.
     private var nextPeriod: Int64? = nil
 
-    public init(config: BuildingConfig, thresholds: Thresholds, options: OccupancyOptions = .init()) {
+    /// - Parameter options: local periods and their closing; by default days in the
+    ///   gateway's zone (`config.gateway.zone`).
+    public init(config: BuildingConfig, thresholds: Thresholds, options: OccupancyOptions? = nil) {
+        let options = options ?? OccupancyOptions(zone: config.gateway.zone)
         settings = OccupancySettings(thresholds)
         clock = PeriodClock(options)
         graceMs = Int64(options.closeGraceSeconds) * 1000
@@ -142,7 +145,7 @@ public struct OccupancyEstimator: Sendable {
 
     private mutating func close(_ p: Int64, into out: inout OccupancyOutput) {
         let s = settings
-        let periodMs = clock.periodMs
+        let periodMs = clock.length(p)
         let periodHours = Double(periodMs) / 3_600_000
         var closed: [MeterPeriod?] = Array(repeating: nil, count: meters.count)
         for i in meters.indices { closed[i] = meters[i].close(p) }

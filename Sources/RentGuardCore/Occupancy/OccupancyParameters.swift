@@ -172,18 +172,26 @@ public enum GroupRentalRule {
 
 /// Deployment options that are not thresholds: the local day and when it is closed.
 public struct OccupancyOptions: Sendable, Equatable {
-    /// Local time = UTC + this offset; a period starts at local midnight. Default +8 h (China).
-    public var utcOffsetSeconds: Int
+    /// Local time: a period starts at local midnight in this zone. The estimator takes the
+    /// gateway's zone (`gateway.timezone`) unless options are given.
+    public var zone: LocalTimeZone
     /// Length of one estimation period. Default one day.
     public var periodSeconds: Int
     /// A period is closed (estimated) this long after its end, so that the first readings
     /// after midnight, which bracket it, have arrived. Default 2 h.
     public var closeGraceSeconds: Int
 
-    public init(utcOffsetSeconds: Int = 8 * 3600, periodSeconds: Int = 86_400, closeGraceSeconds: Int = 2 * 3600) {
-        self.utcOffsetSeconds = utcOffsetSeconds
+    public init(zone: LocalTimeZone = .chinaStandardTime, periodSeconds: Int = 86_400, closeGraceSeconds: Int = 2 * 3600) {
+        self.zone = zone
         self.periodSeconds = max(3600, periodSeconds)
         self.closeGraceSeconds = max(0, closeGraceSeconds)
+    }
+
+    /// Options on a fixed offset from UTC (a data set recorded in its own local time).
+    public init(utcOffsetSeconds: Int, periodSeconds: Int = 86_400, closeGraceSeconds: Int = 2 * 3600) {
+        self.init(
+            zone: LocalTimeZone(name: "UTC\(utcOffsetSeconds < 0 ? "-" : "+")\(abs(utcOffsetSeconds))s", fixedOffsetSeconds: utcOffsetSeconds),
+            periodSeconds: periodSeconds, closeGraceSeconds: closeGraceSeconds)
     }
 }
 

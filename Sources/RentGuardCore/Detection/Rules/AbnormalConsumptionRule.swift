@@ -34,16 +34,12 @@ public struct AbnormalConsumptionRule: DetectionRule {
         "max_gap_s", 900, unit: "s",
         source: "assumed: a reading is not held longer than 15 min",
         "Longest time one reading's power is held.")
-    public static let utcOffset = RuleParameter(
-        "utc_offset_h", 8, unit: "h",
-        source: "China Standard Time, UTC+8",
-        "Local time offset for local days.")
 
-    public static let parameters = [factor, minExcess, baselineDays, minLearnedDays, minCoverage, maxGap, utcOffset]
+    public static let parameters = [factor, minExcess, baselineDays, minLearnedDays, minCoverage, maxGap]
 
     struct Params: Sendable {
         var factor = 4.0, minExcess = 10.0, days = 14, minDays = 7, coverage = 0.8
-        var maxGapMs: Int64 = 900_000, offset = 8.0
+        var maxGapMs: Int64 = 900_000, offset = LocalTimeZone.chinaStandardTime
     }
     struct State: Sendable {
         var day: Int64 = .min
@@ -68,7 +64,7 @@ public struct AbnormalConsumptionRule: DetectionRule {
             p.minDays = max(1, Int(thresholds.value(Self.id, Self.minLearnedDays, device: d.id)))
             p.coverage = thresholds.value(Self.id, Self.minCoverage, device: d.id)
             p.maxGapMs = thresholds.ms(Self.id, Self.maxGap, device: d.id)
-            p.offset = thresholds.value(Self.id, Self.utcOffset, device: d.id)
+            p.offset = config.gateway.zone  // local time is the gateway's (gateway.timezone)
             return p
         }
         state = Array(repeating: State(), count: config.devices.count)
@@ -92,7 +88,7 @@ public struct AbnormalConsumptionRule: DetectionRule {
             let to = min(reading.ts, s.lastTs + p.maxGapMs)
             while from < to {
                 let fromDay = localDay(from, utcOffsetHours: p.offset)
-                let dayEnd = (fromDay + 1) * 86_400_000 - Int64(p.offset * 3_600_000)
+                let dayEnd = startOfLocalDay(fromDay + 1, utcOffsetHours: p.offset)
                 let segEnd = min(to, dayEnd)
                 if fromDay != s.day { rollDay(&s, p, to: fromDay, key: key, at: reading.ts, into: &out) }
                 s.kwh += s.lastW * Double(segEnd - from) / 3_600_000_000

@@ -55,10 +55,6 @@ public struct IndoorEbikeChargingRule: DetectionRule {
         "night_end_h", 6, unit: "h (local)",
         source: "domain.md: mostly overnight; assumed 19:00–06:00",
         "End of the night window.")
-    public static let utcOffset = RuleParameter(
-        "utc_offset_h", 8, unit: "h",
-        source: "China Standard Time, UTC+8",
-        "Local time offset for the night window and local days.")
     public static let baselineDays = RuleParameter(
         "baseline_days", 7, unit: "days",
         source: "assumed: one week of daily floor minima",
@@ -73,12 +69,12 @@ public struct IndoorEbikeChargingRule: DetectionRule {
         "How long after the charge is detected the alarm clears.")
 
     public static let parameters = [blockMinutes, minStep, maxStep, minPlateau, plateauKeep, taperLow, maxTaper, nightStart, nightEnd,
-                                    utcOffset, baselineDays, minLearnedDays, clearHold]
+                                    baselineDays, minLearnedDays, clearHold]
 
     struct Params: Sendable {
         var blockMs: Int64 = 900_000, lo = 80.0, hi = 350.0, plateauMs: Int64 = 7_200_000
         var keep = 0.75, low = 0.5, taperMs: Int64 = 7_200_000
-        var nightStart = 19.0, nightEnd = 6.0, offset = 8.0
+        var nightStart = 19.0, nightEnd = 6.0, offset = LocalTimeZone.chinaStandardTime
         var days = 7, minDays = 3, holdMs: Int64 = 3_600_000
     }
     struct State: Sendable {
@@ -112,7 +108,7 @@ public struct IndoorEbikeChargingRule: DetectionRule {
             p.taperMs = Int64(thresholds.value(Self.id, Self.maxTaper, device: d.id) * 3_600_000)
             p.nightStart = thresholds.value(Self.id, Self.nightStart, device: d.id)
             p.nightEnd = thresholds.value(Self.id, Self.nightEnd, device: d.id)
-            p.offset = thresholds.value(Self.id, Self.utcOffset, device: d.id)
+            p.offset = config.gateway.zone  // local time is the gateway's (gateway.timezone)
             p.days = max(1, Int(thresholds.value(Self.id, Self.baselineDays, device: d.id)))
             p.minDays = max(1, Int(thresholds.value(Self.id, Self.minLearnedDays, device: d.id)))
             p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
