@@ -13,7 +13,7 @@ struct NASACurves {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DAIADData.LoadError.missing(path) }
         var cycles: [Int: [(t: Double, v: Double, i: Double)]] = [:]
         var first = true
-        for line in text.split(separator: "\n") {
+        for line in text.split(whereSeparator: \.isNewline) {
             if first { first = false; continue }
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
             guard f.count >= 7, let c = Int(f[0]), let t = Double(f[4]), let v = Double(f[5]), let i = Double(f[6]) else { continue }

@@ -81,7 +81,7 @@ struct EbikeEvaluation {
         var injectedDays = 0.0
         var cleanFalse = 0
         var cleanDays = 0.0
-        var missedByPower: [Int] = [0, 0, 0]  // < 120 W, 120–250 W, > 250 W (mean power)
+        var missedByPower: [Int] = [0, 0, 0]  // peak < 150 W, 150–250 W, > 250 W
         var chargesByPower: [Int] = [0, 0, 0]
 
         var recall: Double { Double(found) / Double(max(1, charges)) }
@@ -115,7 +115,7 @@ struct EbikeEvaluation {
             var used = Array(repeating: false, count: raised.count)
             for c in cs {
                 let isTrain = Self.trainMonths.contains(month(c.start))
-                let band = c.meanW < 120 ? 0 : c.meanW <= 250 ? 1 : 2
+                let band = c.peakW < 150 ? 0 : c.peakW <= 250 ? 1 : 2
                 var hit: Int? = nil
                 var late = false
                 for (j, r) in raised.enumerated() where r >= c.start {
@@ -153,10 +153,10 @@ struct EbikeEvaluation {
         t += String(format: "\n    false alarms: clean year %d in %.0f meter-days = %.2f per 100 meter-days; in the injected replays %d in %.0f meter-days = %.2f per 100",
                     s.cleanFalse, s.cleanDays, 100 * Double(s.cleanFalse) / max(1, s.cleanDays),
                     s.injectedFalse, s.injectedDays, 100 * Double(s.injectedFalse) / max(1, s.injectedDays))
-        t += "\n    recall by mean charge power: "
-        t += ["< 120 W", "120–250 W", "> 250 W"].indices.map { i in
+        t += "\n    recall by the charge's peak power: "
+        t += ["< 150 W", "150–250 W", "> 250 W"].indices.map { i in
             let n = s.chargesByPower[i]
-            return "\(["< 120 W", "120–250 W", "> 250 W"][i]) \(n - s.missedByPower[i])/\(n)"
+            return "\(["< 150 W", "150–250 W", "> 250 W"][i]) \(n - s.missedByPower[i])/\(n)"
         }.joined(separator: ", ")
         return t
     }

@@ -35,7 +35,7 @@ struct HouseholdPowerData {
         var expected: Int64? = nil
         for text in [a, b] {
             var first = true
-            for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            for line in text.split(whereSeparator: \.isNewline) {
                 if first { first = false; continue }  // header
                 let f = line.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
                 guard f.count >= 2, let wall = DAIADData.parseLocalTime(f[0]) else { continue }

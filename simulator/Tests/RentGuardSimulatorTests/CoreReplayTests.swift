@@ -57,4 +57,19 @@ import RentGuardCore
         print(r.text)
         #expect(r.violations == 0)
     }
+
+    /// Flat 102 at 1.3 × its rating for 15 min: the pre-warning comes within 5 min of the start.
+    @Test func overloadScenarioIsWarnedWithinFiveMinutes() throws {
+        let r = try Self.replay("overload")
+        print(r.text)
+        #expect(r.expected == 1 && r.detected == 1)
+        let d = r.perType.first(where: { $0.type == "overload" })?.delays?.medianS
+        #expect(d != nil && d! <= 300)
+    }
+
+    /// A quiet day: every alarm is false; printed for the record.
+    @Test func quietDayFalseAlarms() throws {
+        let r = try Self.replay("quiet_day")
+        print(r.text)
+    }
 }
