@@ -40,7 +40,7 @@ struct LocalTimeZoneTests {
     @Test func rulesTakeTheirNightWindowFromTheGatewayZone() {
         // A charge from 21:00 China time: inside the night window (19:00-06:00) in the gateway's
         // zone. The same readings on a gateway in UTC start at 13:00: not a night charge.
-        let inputs = RuleMeterTests().flat(days: 6, chargeNight: 4)
+        let inputs = RuleMeterTests().flat(days: 6, chargeNight: 4).inputs
         let china = T.run(T.config(devices: [T.meter()]), inputs).out
         #expect(T.raised(china, .indoorEbikeCharging).count == 1)
         let utc = T.run(T.config(devices: [T.meter()], zone: .utc), inputs).out

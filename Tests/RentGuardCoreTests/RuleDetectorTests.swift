@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import RentGuardCore
 
@@ -23,16 +24,100 @@ import RentGuardCore
         #expect(T.raised(miss, .smoke).isEmpty)
     }
 
-    @Test func kitchenGetsPreAlarmFirstThenEscalates() {
+    @Test func kitchenGetsPreAlarmFirstThenEscalatesWhenSustained() {
         let cfg = T.config(devices: [T.detector("SD-K", zone: .kitchen)])
-        let (_, out) = T.run(cfg, [T.smoke("SD-K", t0, obs: 3.5), T.smoke("SD-K", t0 + 10_000, obs: 5.5), .tick(t0 + 80_000)])
+        // 5.5 %/m without heat or CO: a warning at once, major only after nuisance_sustain_s (300 s).
+        var inputs = [T.smoke("SD-K", t0, obs: 3.5)]
+        inputs += (1...40).map { T.smoke("SD-K", t0 + Int64($0) * 10_000, obs: 5.5) }
+        let (_, out) = T.run(cfg, inputs)
         let tr = T.transitions(out).filter { $0.key.type == .smoke }
         #expect(tr.map(\.state) == [.raised, .escalated])
         #expect(tr.first?.severity == .warning && tr.last?.severity == .major)
+        #expect(tr.last?.updatedAt == t0 + 310_000)  // 5.5 from t0 + 10 s, sustained 300 s
+        #expect(tr.last?.evidence["trigger"] == "nuisance_zone_sustained")
         // Cooking nuisance: a short burst at pre-alarm level gives a warning, never smoke major or fire.
         let (_, cook) = T.run(cfg, [T.smoke("SD-K", t0, obs: 4), T.smoke("SD-K", t0 + 30_000, obs: 0.5), .tick(t0 + 600_000)])
         #expect(T.transitions(cook).filter { $0.key.type == .smoke }.allSatisfy { $0.severity == .warning })
         #expect(T.raised(cook, .fire).isEmpty)
+    }
+
+    /// A cooking plume: a 30 s rise to `peak` %/m, held `holdS`, a 60 s fall; no heat, no CO.
+    func plume(_ dev: String, at start: Int64, peak: Double, holdS: Int64) -> [CoreInput] {
+        var r: [CoreInput] = []
+        var t: Int64 = 0
+        while t <= 30 + holdS + 60 {
+            let o = t < 30 ? peak * Double(t) / 30 : t <= 30 + holdS ? peak : peak * Double(30 + holdS + 60 - t) / 60
+            r.append(T.smoke(dev, start + t * 1000, obs: max(0.2, o), temp: 23, co: 1))
+            t += 10
+        }
+        return r
+    }
+
+    @Test func threeShortCookingPlumesAreWarningsNotMajorAlarms() {
+        // Issue 12's case: three plumes up to 7.7 %/m for about 90 s, no heat rise, no CO.
+        let cfg = T.config(devices: [T.detector("SD-K", zone: .kitchen)])
+        var inputs: [CoreInput] = []
+        for k in 0..<3 { inputs += plume("SD-K", at: t0 + Int64(k) * 1_200_000, peak: 7.7, holdS: 90) }
+        inputs.append(.tick(t0 + 4_000_000))
+        let (_, out) = T.run(cfg, inputs)
+        let smoke = T.transitions(out).filter { $0.key.type == .smoke }
+        #expect(T.raised(out, .smoke).count == 3)
+        #expect(smoke.allSatisfy { $0.severity == .warning })
+        #expect(T.raised(out, .fire).isEmpty && T.raised(out, .heat).isEmpty)
+        // The same plume outside a nuisance-prone zone is verified and raised (major).
+        let (_, room) = T.run(T.config(devices: [T.detector("SD-R")]), plume("SD-R", at: t0, peak: 7.7, holdS: 90) + [.tick(t0 + 600_000)])
+        #expect(T.raised(room, .smoke).first?.severity == .major)
+        // Corroborated plumes in the kitchen raise at once: heat over the fixed level, CO over 70 ppm, the detector's flag.
+        for extra in [T.smoke("SD-K", t0 + 40_000, obs: 6, temp: 58), T.smoke("SD-K", t0 + 40_000, obs: 6, temp: 23, co: 90),
+                      T.smoke("SD-K", t0 + 40_000, obs: 6, temp: 23, alarm: true)] {
+            let (_, c) = T.run(cfg, [T.smoke("SD-K", t0, obs: 4)] + [extra])
+            #expect(T.transitions(c).contains { $0.key.type == .smoke && $0.severity == .major && $0.updatedAt == t0 + 40_000 })
+        }
+    }
+
+    /// Obscuration (%/m), temperature rise (°C) and CO (ppm) of the simulator's fire models
+    /// (simulator/Sources/RentGuardSimulator/Models/SmokeModel.swift) with their defaults, at `s` seconds.
+    static func smoulderingFire(_ s: Double, co: Bool) -> (obs: Double, rise: Double, co: Double) {
+        let f = min(1, s / 2400)  // 40 min ramp to 15 %/m, 2 °C, 300 ppm (smouldering_fire.yaml)
+        let peakOD = -log10(1 - 0.15)
+        let od = peakOD * f * f
+        return (100 * (1 - pow(10, -od)), 2 * f, co ? 300 * f * f.squareRoot() : 0)
+    }
+
+    static func flamingFire(_ s: Double) -> (obs: Double, rise: Double, co: Double) {
+        // Medium t² fire (α 0.01172 kW/s²) after 120 s incubation; Alpert's ceiling jet at H 2.6 m, r 2 m; 0.003 OD/K, 3 ppm/K.
+        let tau = s - 120
+        func gas(_ t: Double) -> Double {
+            guard t > 0 else { return 0 }
+            let q = min(0.01172 * t * t, 1000)
+            return min(5.38 * pow(q / 2, 2.0 / 3.0) / 2.6, 700)
+        }
+        let od = 0.003 * min(1, s / 120) + 0.003 * gas(tau)
+        return (100 * (1 - pow(10, -od)), gas(tau - 10), 3 * gas(tau))
+    }
+
+    @Test func kitchenFiresFromTheSimulatorsModelsStillRaise() {
+        let cfg = T.config(devices: [T.detector("SD-K", zone: .kitchen)])
+        func run(_ model: (Double) -> (obs: Double, rise: Double, co: Double), minutes: Int) -> (major: Double?, fire: Bool) {
+            let inputs: [CoreInput] = (0...(minutes * 6)).map { i in
+                let m = model(Double(i) * 10)
+                return T.smoke("SD-K", t0 + Int64(i) * 10_000, obs: 0.2 + m.obs, temp: 22 + m.rise, co: m.co)
+            } + [.tick(t0 + Int64(minutes) * 60_000 + 1)]
+            let (_, out) = T.run(cfg, inputs)
+            let major = T.transitions(out).first { $0.key.type == .smoke && $0.severity >= .major }
+            return (major.map { Double($0.updatedAt - t0) / 60_000 }, !T.raised(out, .fire).isEmpty)
+        }
+        // Smouldering with CO: at 5 %/m (≈ 22.5 min) CO is ≈ 126 ppm: multi-sensor, at once.
+        let sm = run({ Self.smoulderingFire($0, co: true) }, minutes: 45)
+        #expect(sm.major != nil && sm.major! < 24)
+        #expect(sm.fire)
+        // Smouldering on a smoke-only detector: sustained over the alarm level, ≈ 22.5 + 5 min.
+        let smNoCO = run({ Self.smoulderingFire($0, co: false) }, minutes: 45)
+        #expect(smNoCO.major != nil && smNoCO.major! < 29)
+        // Flaming: smoke climbs past 12.5 %/m within a minute of the alarm level.
+        let fl = run(Self.flamingFire, minutes: 10)
+        #expect(fl.major != nil && fl.major! < 5)
+        #expect(fl.fire)
     }
 
     @Test func testButtonIsRecordedNotAlarmedAndHushDoesNotClear() {
@@ -105,3 +190,4 @@ import RentGuardCore
         #expect(T.raised(e, .fire).isEmpty)
     }
 }
+

@@ -7,6 +7,13 @@
 /// at multiple r adds dt / T(r) to a thermal "dose", which cools with `cooling_time_constant_s`
 /// below 1.13 × In. `overload` is raised minor at `warn_dose` (the breaker is getting close)
 /// and major at 1 (the breaker's own trip point); a brief inrush adds almost nothing.
+///
+/// A monitoring system must warn *before* the breaker: a sustained load over the rating
+/// raises an `overload` pre-warning (severity warning) once it has held, graded by how far
+/// above: over 1 × In for `prewarn_s`, over `no_trip_multiple` for `prewarn_over_no_trip_s`,
+/// over `trip_multiple` for `prewarn_over_trip_s` (each reading held until the next; a
+/// reading under the grade's level restarts that grade's persistence). The inverse-time
+/// curve still decides the minor and major alarms.
 public struct OverloadRule: DetectionRule {
     public static let id = "overload"
     public static let deviceKinds: [DeviceKind] = [.powerMeter]
@@ -56,12 +63,26 @@ public struct OverloadRule: DetectionRule {
         source: "assumed: five minutes under the rating",
         "How long the load must stay under the rating (dose cooled) before the alarm clears.")
 
+    public static let prewarn = RuleParameter(
+        "prewarn_s", 300, unit: "s",
+        source: "assumed: a load over the breaker's rating for 5 min is no inrush (motor starts and kettles' surges last seconds) and leaves the 1 h of IEC 60898-1 at 1.45 In far ahead",
+        "How long the current must stay over 1 × In before a pre-warning.")
+    public static let prewarnOverNoTrip = RuleParameter(
+        "prewarn_over_no_trip_s", 120, unit: "s",
+        source: "assumed: over IEC 60898-1's non-tripping current 1.13 In the breaker may trip within the hour; warn after 2 min (issue 12: 1.3 In must warn within 5 min)",
+        "How long the current must stay over no_trip_multiple before a pre-warning.")
+    public static let prewarnOverTrip = RuleParameter(
+        "prewarn_over_trip_s", 30, unit: "s",
+        source: "assumed: over IEC 60898-1's conventional tripping current 1.45 In a trip can come within minutes",
+        "How long the current must stay over trip_multiple before a pre-warning.")
+
     public static let parameters = [defaultRating, noTripMultiple, tripMultiple, tripTime, shortMultiple, shortTime, instantMultiple,
-                                    warnDose, coolingTimeConstant, maxGap, clearHold]
+                                    warnDose, coolingTimeConstant, maxGap, clearHold, prewarn, prewarnOverNoTrip, prewarnOverTrip]
 
     struct Params: Sendable {
         var rated = 40.0, noTrip = 1.13, trip = 1.45, tripS = 1800.0, short = 2.55, shortS = 60.0, instant = 5.0
         var warn = 0.5, coolMs = 600_000.0, maxGapMs: Int64 = 900_000, holdMs: Int64 = 300_000
+        var prewarnMs: Int64 = 300_000, prewarnNoTripMs: Int64 = 120_000, prewarnTripMs: Int64 = 30_000
 
         /// Trip time in seconds at multiple r (infinity at or under the no-trip multiple).
         func tripTime(_ r: Double) -> Double {
@@ -82,6 +103,10 @@ public struct OverloadRule: DetectionRule {
         var lastTs: Int64 = .min
         var severity: Severity? = nil
         var peakRatio = 0.0
+        /// Since when the current has stayed over 1 × In, over no_trip_multiple, over trip_multiple.
+        var overSince: Int64 = .max
+        var overNoTripSince: Int64 = .max
+        var overTripSince: Int64 = .max
     }
 
     private let params: [Params]
@@ -101,6 +126,9 @@ public struct OverloadRule: DetectionRule {
             p.coolMs = thresholds.value(Self.id, Self.coolingTimeConstant, device: d.id) * 1000
             p.maxGapMs = thresholds.ms(Self.id, Self.maxGap, device: d.id)
             p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
+            p.prewarnMs = thresholds.ms(Self.id, Self.prewarn, device: d.id)
+            p.prewarnNoTripMs = thresholds.ms(Self.id, Self.prewarnOverNoTrip, device: d.id)
+            p.prewarnTripMs = thresholds.ms(Self.id, Self.prewarnOverTrip, device: d.id)
             return p
         }
         state = Array(repeating: State(), count: config.devices.count)
@@ -128,6 +156,12 @@ public struct OverloadRule: DetectionRule {
             }
         }
         let ratio = current / p.rated
+        // Sustained-over-rating persistence per grade (a reading's value holds until the next;
+        // a gap longer than max_gap_s restarts it).
+        let gap = s.lastTs != .min && reading.ts - s.lastTs > p.maxGapMs
+        s.overSince = ratio > 1 ? (gap ? reading.ts : min(s.overSince, reading.ts)) : .max
+        s.overNoTripSince = ratio > p.noTrip ? (gap ? reading.ts : min(s.overNoTripSince, reading.ts)) : .max
+        s.overTripSince = ratio > p.trip ? (gap ? reading.ts : min(s.overTripSince, reading.ts)) : .max
         s.lastRatio = ratio
         s.lastTs = reading.ts
         if ratio > p.noTrip { s.peakRatio = max(s.peakRatio, ratio) }
@@ -137,6 +171,9 @@ public struct OverloadRule: DetectionRule {
         if ratio >= p.instant { sev = .major; trigger = "instantaneous_multiple" }
         else if s.dose >= 1 { sev = .major; trigger = "inverse_time_trip" }
         else if s.dose >= p.warn { sev = .minor; trigger = "inverse_time_warning" }
+        else if s.overTripSince != .max, reading.ts - s.overTripSince >= p.prewarnTripMs { sev = .warning; trigger = "sustained_over_trip_multiple" }
+        else if s.overNoTripSince != .max, reading.ts - s.overNoTripSince >= p.prewarnNoTripMs { sev = .warning; trigger = "sustained_over_no_trip_multiple" }
+        else if s.overSince != .max, reading.ts - s.overSince >= p.prewarnMs { sev = .warning; trigger = "sustained_over_rating" }
         if let sev {
             guard s.severity == nil || s.severity! < sev else { return }
             s.severity = sev
@@ -147,6 +184,12 @@ public struct OverloadRule: DetectionRule {
             ev.add("peak_multiple", (s.peakRatio * 1000).rounded() / 1000)
             ev.add("thermal_dose", (min(s.dose, 99) * 1000).rounded() / 1000)
             ev.add("trip_time_at_multiple_s", ratio > p.noTrip ? (p.tripTime(ratio) * 10).rounded() / 10 : nil)
+            if sev == .warning {
+                let since = trigger == "sustained_over_trip_multiple" ? s.overTripSince
+                    : trigger == "sustained_over_no_trip_multiple" ? s.overNoTripSince : s.overSince
+                ev.add("over_since", since)
+                ev.add("held_s", Double(reading.ts - since) / 1000)
+            }
             ev.add("power_w", t.powerW)
             ev.add("reading_ts", reading.ts)
             out.append(.active(key, sev, at: reading.ts, evidence: ev.json, clearHoldMs: p.holdMs))

@@ -10,9 +10,15 @@
 ///   heat (≥ the heat rule's fixed level) or CO (≥ the fire rule's CO level) is multi-sensor
 ///   and is never delayed.
 /// - In a nuisance-prone zone (kitchen, bathroom) obscuration at or over the pre-alarm level
-///   raises a `smoke` pre-alarm (warning) at once; the alarm level escalates it after
-///   verification. Elsewhere a pre-alarm is raised only when the pre-alarm level holds for
-///   the verification window.
+///   raises a `smoke` pre-alarm (warning) at once. Cooking plumes there routinely pass the
+///   alarm level for a minute or two with no heat and no CO (UL 217 8th ed.'s cooking
+///   nuisance test; NIST TN 1947), so an uncorroborated plume stays a pre-alarm — a warning
+///   to the operator, not a major alarm to the registry — and escalates to major only when it
+///   is *sustained* (at or over the alarm level for `nuisance_sustain_s`) or *rising* past
+///   what any listed alarm would tolerate (`nuisance_alarm_obscuration_pct_per_m`, held for
+///   the verification window). Heat or CO corroboration and the detector's own alarm flag
+///   still raise at once. Elsewhere a pre-alarm is raised only when the pre-alarm level holds
+///   for the verification window, and the alarm level is verified over `verification_s`.
 /// - A `hush` event silences the detector's sounder only: it changes nothing here.
 /// - The alarm clears after readings stay below the clear level, with the detector's own
 ///   flag off, for the hold time.
@@ -46,11 +52,22 @@ public struct SmokeRule: DetectionRule {
         source: "assumed: one verification window (60 s, UL 864 practice in domain.md)",
         "How long readings must stay normal before the alarm clears.")
 
-    public static let parameters = [alarmObscuration, preAlarmObscuration, clearObscuration, verification, testWindow, clearHold]
+    public static let nuisanceSustain = RuleParameter(
+        "nuisance_sustain_s", 300, unit: "s",
+        source: "assumed after UL 2015 cooking-nuisance characterisation (Backstrom, Dubiel, Hunter) and NIST TN 1947 (Cleary 2016): cooking plumes at the alarm rise and decay within minutes; a fire's smoke keeps coming",
+        "In a nuisance-prone zone, how long an uncorroborated plume must stay at or over the alarm level to escalate to major.")
+    public static let nuisanceAlarmObscuration = RuleParameter(
+        "nuisance_alarm_obscuration_pct_per_m", 12.5, unit: "%/m",
+        source: "UL 217 / UL 268 sensitivity limits 0.5–4 %/ft: 4 %/ft ≈ 12.5 %/m is the least sensitive a listed smoke alarm may be (NIST TN 1455-1)",
+        "In a nuisance-prone zone, obscuration at which an uncorroborated plume is a fire after the verification window.")
+
+    public static let parameters = [alarmObscuration, preAlarmObscuration, clearObscuration, verification, testWindow, clearHold,
+                                    nuisanceSustain, nuisanceAlarmObscuration]
 
     struct Params: Sendable {
         var alarm = 5.0, pre = 3.3, clear = 2.5
         var verifyMs: Int64 = 60_000, testMs: Int64 = 120_000, holdMs: Int64 = 60_000
+        var sustainMs: Int64 = 300_000, nuisanceHigh = 12.5
         var heatFixed = 57.0, coLevel = 70.0
         var nuisance = false
     }
@@ -82,6 +99,8 @@ public struct SmokeRule: DetectionRule {
             p.verifyMs = min(thresholds.ms(Self.id, Self.verification, device: d.id), 60_000)
             p.testMs = thresholds.ms(Self.id, Self.testWindow, device: d.id)
             p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
+            p.sustainMs = max(p.verifyMs, thresholds.ms(Self.id, Self.nuisanceSustain, device: d.id))
+            p.nuisanceHigh = thresholds.value(Self.id, Self.nuisanceAlarmObscuration, device: d.id)
             p.heatFixed = thresholds.value(HeatRule.id, HeatRule.fixedTemperature, device: d.id)
             p.coLevel = thresholds.value(FireRule.id, FireRule.coLevel, device: d.id)
             p.nuisance = d.zone?.isNuisanceProne ?? false
@@ -133,15 +152,25 @@ public struct SmokeRule: DetectionRule {
                 let newlyPending = s.alarmSince == nil
                 if newlyPending { s.alarmSince = reading.ts }
                 if s.preSince == nil { s.preSince = reading.ts }
-                if s.stage < 2 && (multi || reading.ts - s.alarmSince! >= p.verifyMs) {
+                let held = reading.ts - s.alarmSince!
+                let verified = p.nuisance
+                    ? (held >= p.sustainMs || (o >= p.nuisanceHigh && held >= p.verifyMs))
+                    : held >= p.verifyMs
+                if s.stage < 2 && (multi || verified) {
                     s.stage = 2
-                    out.append(condition(device, slot, .major, trigger: multi ? "obscuration_multi_sensor" : "obscuration_verified", t, reading.ts, s))
+                    let trigger = multi ? "obscuration_multi_sensor"
+                        : !p.nuisance ? "obscuration_verified"
+                        : held >= p.sustainMs ? "nuisance_zone_sustained" : "nuisance_zone_high_obscuration"
+                    out.append(condition(device, slot, .major, trigger: trigger, t, reading.ts, s))
                 } else if s.stage < 2 {
                     if p.nuisance && s.stage < 1 {
                         s.stage = 1
                         out.append(condition(device, slot, .warning, trigger: "pre_alarm", t, reading.ts, s))
                     }
-                    if newlyPending { deadlines.push(s.alarmSince! + p.verifyMs, slot) }
+                    if newlyPending {
+                        deadlines.push(s.alarmSince! + p.verifyMs, slot)
+                        if p.nuisance { deadlines.push(s.alarmSince! + p.sustainMs, slot) }
+                    }
                 }
                 return
             }
@@ -174,10 +203,18 @@ public struct SmokeRule: DetectionRule {
             let slot = d.slot
             let p = params[slot]
             var s = state[slot]
-            // Still pending, and the last reading still at the level: verified at the deadline.
-            if let since = s.alarmSince, since + p.verifyMs == d.at, s.stage < 2, s.lastObscuration >= p.alarm {
+            // Still pending, and the last reading still at the level: verified at the deadline
+            // (in a nuisance-prone zone: at the high level after the verification window, or
+            // at the alarm level after the sustain window).
+            if let since = s.alarmSince, s.stage < 2, !p.nuisance, since + p.verifyMs == d.at, s.lastObscuration >= p.alarm {
                 s.stage = 2
                 out.append(condition(devices[slot], slot, .major, trigger: "obscuration_verified", nil, d.at, s))
+            } else if let since = s.alarmSince, s.stage < 2, p.nuisance, since + p.verifyMs == d.at, s.lastObscuration >= p.nuisanceHigh {
+                s.stage = 2
+                out.append(condition(devices[slot], slot, .major, trigger: "nuisance_zone_high_obscuration", nil, d.at, s))
+            } else if let since = s.alarmSince, s.stage < 2, p.nuisance, since + p.sustainMs == d.at, s.lastObscuration >= p.alarm {
+                s.stage = 2
+                out.append(condition(devices[slot], slot, .major, trigger: "nuisance_zone_sustained", nil, d.at, s))
             } else if let since = s.preSince, since + p.verifyMs == d.at, s.stage < 1, s.lastObscuration >= p.pre {
                 s.stage = 1
                 out.append(condition(devices[slot], slot, .warning, trigger: "pre_alarm", nil, d.at, s))
@@ -194,7 +231,9 @@ public struct SmokeRule: DetectionRule {
         ev.add("smoke_obscuration_pct_per_m", t?.obscurationPctPerM ?? s.lastObscuration)
         ev.add("alarm_obscuration_pct_per_m", p.alarm)
         ev.add("pre_alarm_obscuration_pct_per_m", p.pre)
-        if trigger == "obscuration_verified" { ev.add("verification_s", Double(p.verifyMs) / 1000) }
+        if trigger == "obscuration_verified" || trigger == "nuisance_zone_high_obscuration" { ev.add("verification_s", Double(p.verifyMs) / 1000) }
+        if trigger == "nuisance_zone_sustained" { ev.add("nuisance_sustain_s", Double(p.sustainMs) / 1000) }
+        if trigger == "nuisance_zone_high_obscuration" { ev.add("nuisance_alarm_obscuration_pct_per_m", p.nuisanceHigh) }
         if let since = s.alarmSince { ev.add("above_alarm_level_since", since) }
         if p.nuisance { ev.add("nuisance_prone_zone", true) }
         if let temp = t?.temperatureC { ev.add("temperature_c", temp) }
