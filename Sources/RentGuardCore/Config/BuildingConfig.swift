@@ -421,13 +421,16 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
     public var near: [String]
     /// Per-device threshold overrides: rule id → parameter → value.
     public var thresholds: [String: [String: Double]]
+    /// Protocol v1 (default) or a device profile on the device's own topic (docs/devices.md).
+    public var source: DeviceSource
 
     public init(
         id: String, kind: DeviceKind, unit: String? = nil, location: String? = nil, zone: Zone? = nil,
         floor: Int? = nil, reportIntervalSeconds: Double? = nil, ports: Int? = nil, ratedPortCurrentA: Double? = nil,
         stationPowerCapW: Double? = nil, ratedCurrentA: Double? = nil, commands: [String] = [], near: [String] = [],
-        thresholds: [String: [String: Double]] = [:]
+        thresholds: [String: [String: Double]] = [:], source: DeviceSource = .init()
     ) {
+        self.source = source
         self.id = id
         self.kind = kind
         self.unit = unit
@@ -451,10 +454,11 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
     }
 
     public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue) + DeviceSource.keys)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
         kind = try c.decode(DeviceKind.self, forKey: .kind)
+        source = try DeviceSource(fromDevice: decoder)
         unit = try c.decodeIfPresent(String.self, forKey: .unit)
         location = try c.decodeIfPresent(String.self, forKey: .location)
         zone = try c.decodeIfPresent(Zone.self, forKey: .zone)

@@ -143,6 +143,10 @@ struct Publisher {
     var progressEvery: Double
 
     func publish(_ messages: [SimMessage]) async throws {
+        try await publish(messages.map(WireMessage.init))
+    }
+
+    func publish(_ messages: [WireMessage]) async throws {
         guard let first = messages.first else {
             logger.warning("nothing to publish")
             return
@@ -157,7 +161,7 @@ struct Publisher {
                 let target = wallStart + .milliseconds(Int64(offset.rounded()))
                 if target > clock.now { try await Task.sleep(until: target, clock: clock) }
             }
-            try await client.publish(topic: m.topic, payload: m.payloadBytes, qos: m.qos(telemetryQoS: telemetryQoS), retain: m.retain)
+            try await client.publish(topic: m.topic, payload: m.payload, qos: m.qos ?? telemetryQoS, retain: m.retain)
             sent += 1
             if progressEvery > 0, clock.now - lastProgress >= .milliseconds(Int64(progressEvery * 1000)) {
                 lastProgress = clock.now

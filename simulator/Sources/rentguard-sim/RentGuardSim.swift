@@ -36,7 +36,7 @@ struct RentGuardSim: AsyncParsableCommand {
         Exit status: 0 success, 1 a score threshold missed or a runtime failure, 2 bad arguments or input.
         See docs/simulator.md for the models, their sources and the scenario format.
         """,
-        subcommands: [RunCommand.self, RecordCommand.self, ReplayCommand.self, LoadCommand.self, CaptureCommand.self, ScoreCommand.self, EventsCommand.self]
+        subcommands: [RunCommand.self, BuildingCommand.self, RecordCommand.self, ReplayCommand.self, LoadCommand.self, CaptureCommand.self, ScoreCommand.self, EventsCommand.self]
     )
 }
 

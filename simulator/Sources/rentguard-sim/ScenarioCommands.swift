@@ -37,13 +37,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Override the scenario's seed.")
     var seed: UInt64?
 
+    @Option(name: .long, help: ArgumentHelp("The devices' wire format: v1 (default), zigbee2mqtt (smoke detectors), tasmota or shelly (power meters). The daemon needs the matching configuration: rentguard-sim building --format.", valueName: "format"))
+    var format: DeviceFormat = .v1
+
     @OptionGroup var log: LogOptions
 
     func validate() throws { try broker.require() }
 
     func run() async throws {
         let logger = Log.make("rentguard-sim.run", level: log.logLevel)
-        let sc = try loadScenario(scenario, seed: seed)
+        var sc = try loadScenario(scenario, seed: seed)
+        format.prepare(&sc)
         var generated = TrafficGenerator(scenario: sc).generate()
         var shift: Int64 = 0
         if clock == .now {
@@ -56,9 +60,14 @@ struct RunCommand: AsyncParsableCommand {
             try writeFile(truth, generated.truth.serialized())
             logger.info("ground truth written to \(truth) (\(generated.truth.expectations.count) expectations)")
         }
+        var emitter = FormatEmitter(format: format, building: sc.building)
+        let wire = emitter.emit(generated.messages)
+        if format != .v1 {
+            logger.info("format \(format.rawValue): \(wire.count) messages; not expressible in the format and dropped: \(emitter.dropped.isEmpty ? "none" : emitter.dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        }
         let client = try await broker.connect(mode: "run", logger: logger)
         do {
-            try await Publisher(client: client, logger: logger, factor: pacing.factor, telemetryQoS: pacing.qos, progressEvery: log.progressEvery).publish(generated.messages)
+            try await Publisher(client: client, logger: logger, factor: pacing.factor, telemetryQoS: pacing.qos, progressEvery: log.progressEvery).publish(wire)
         } catch {
             await client.shutdown()
             throw RuntimeError("publishing failed: \(error)")
@@ -172,5 +181,38 @@ struct EventsCommand: ParsableCommand {
         s += "\n'at' is an offset from the start (90, \"2h30m\"), a local time on the first day (\"22:30\") or a day and time (\"d1 07:15\").\n"
         s += "Defaults and sources of every parameter: docs/simulator.md.\n"
         print(s, terminator: "")
+    }
+}
+
+extension DeviceFormat: ExpressibleByArgument {}
+
+struct BuildingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "building",
+        abstract: "Write a scenario's building configuration for traffic in a device format (--format), for the daemon.",
+        discussion: """
+        Each device the format translates gets its `profile` and `topic` (docs/devices.md); the rest of \
+        the building file is kept (its comments are not).
+
+        Example:
+          rentguard-sim building simulator/scenarios/overload.yaml --format tasmota --out /tmp/block-tasmota.yaml
+          rentguardd --config /tmp/block-tasmota.yaml --event-clock &
+          rentguard-sim run simulator/scenarios/overload.yaml --format tasmota --broker mqtt://127.0.0.1:1883 --fast
+        """)
+
+    @Argument(help: ArgumentHelp("The scenario file (YAML or JSON).", valueName: "scenario"))
+    var scenario: String
+
+    @Option(name: .long, help: ArgumentHelp("The devices' wire format: v1, zigbee2mqtt, tasmota or shelly.", valueName: "format"))
+    var format: DeviceFormat
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the configuration ('-': standard output).", valueName: "path"))
+    var out: String
+
+    func run() throws {
+        let sc = try loadScenario(scenario, seed: nil)
+        let yaml: String
+        do { yaml = try format.buildingYAML(path: sc.buildingPath, building: sc.building) } catch { throw InputError("\(error)") }
+        try writeFile(out, yaml)
     }
 }
