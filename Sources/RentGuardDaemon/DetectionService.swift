@@ -58,10 +58,9 @@ public final class DetectionService: Service, Sendable {
     /// Applies a reloaded configuration between two batches; active alarms are kept.
     public func reconfigure(_ config: BuildingConfig) { inbox.reconfigure(config) }
 
-    /// The topic filters the pipeline reads.
+    /// The topic filters the pipeline reads: protocol v1's, and each profile device's own.
     public static func topicFilters(_ config: BuildingConfig) -> [String] {
-        let base = "\(config.ingest.topicPrefix)/\(config.gateway.building)/+"
-        return ["\(base)/telemetry", "\(base)/event", "\(base)/status"]
+        IngestDecoder.subscriptions(for: config)
     }
 
     public func run() async throws {
@@ -96,6 +95,8 @@ public final class DetectionService: Service, Sendable {
                 await withGracefulShutdownHandler {
                     monitor?.beat("pipeline")
                     while let event = await inbox.next() {
+                        // A reloaded configuration may name new profile devices with topics of their own.
+                        if case let .reconfigure(new) = event { for filter in Self.topicFilters(new) { subscribe(filter) } }
                         pipeline.handle(event)
                         if case .messages = event { inbox.batchDone() }
                         monitor?.beat("pipeline")

@@ -41,7 +41,7 @@ public struct PipelineDependencies: Sendable {
 public struct Pipeline {
     let deps: PipelineDependencies
     var engine: DetectionEngine
-    var decoder: ProtocolDecoder
+    var decoder: IngestDecoder
     var aggregator: ReadingAggregator
     var deviceRows: [String: Store.DeviceRow] = [:]
     /// Rows changed since the last database flush, and since the last publication to the ledger.
@@ -63,7 +63,7 @@ public struct Pipeline {
         self.config = config
         let restored = try deps.store.activeAlarms()
         engine = DetectionEngine(config: config, restoring: restored)
-        decoder = ProtocolDecoder(config: config, futureCheck: !deps.eventClock)
+        decoder = IngestDecoder(config: config, futureCheck: !deps.eventClock)
         aggregator = ReadingAggregator(bucketMs: Int64(config.storage.aggregateMinutes) * 60_000)
         var k: [String: DeviceKind] = [:]
         for d in config.devices { k[d.id] = d.kind }
@@ -117,7 +117,7 @@ public struct Pipeline {
     mutating func reconfigure(_ new: BuildingConfig) {
         config = new
         engine = engine.reconfigured(new)
-        decoder = ProtocolDecoder(config: new, futureCheck: !deps.eventClock)
+        decoder = IngestDecoder(config: new, futureCheck: !deps.eventClock)
         var k: [String: DeviceKind] = [:]
         for d in new.devices { k[d.id] = d.kind }
         kinds = k
@@ -126,16 +126,23 @@ public struct Pipeline {
     mutating func ingest(_ m: MQTTMessage, receivedAt: Int64) {
         if m.topic == gatewayStatusTopic { return }  // our own status, not a device
         switch decoder.decode(topic: m.topic, payload: m.payload, receivedAt: receivedAt) {
-        case var .success(reading):
-            deps.statistics.received(kind: kinds[reading.device], channel: Self.channel(reading.observation))
-            if !deps.eventClock, receivedAt - reading.ts > engine.latenessMs {
-                // A device clock behind ours, or a message the broker kept while we were away:
-                // keep the data on our clock rather than refuse it as late.
-                deps.statistics.increment("clock_skew_corrected")
-                reading.ts = receivedAt
+        case let .success(readings):
+            for var reading in readings {
+                if deps.eventClock, !reading.timestampFromDevice {
+                    // No device time (an LWT, zigbee2mqtt availability): on event time, "now" is the core's.
+                    guard engine.now > 0 else { continue }
+                    reading.ts = engine.now
+                }
+                deps.statistics.received(kind: kinds[reading.device], channel: Self.channel(reading.observation))
+                if !deps.eventClock, receivedAt - reading.ts > engine.latenessMs {
+                    // A device clock behind ours, or a message the broker kept while we were away:
+                    // keep the data on our clock rather than refuse it as late.
+                    deps.statistics.increment("clock_skew_corrected")
+                    reading.ts = receivedAt
+                }
+                record(reading)
+                run(.reading(reading))
             }
-            record(reading)
-            run(.reading(reading))
         case let .failure(rejection):
             deps.statistics.rejected(rejection.reason)
             if rejection.reason == .unknownDevice, let device = rejection.device {
@@ -217,15 +224,16 @@ public struct Pipeline {
         }
     }
 
+    /// A command as the device understands it (protocol v1, or its profile's own format).
     func send(_ c: DeviceCommand) {
-        var body: [(String, JSONValue)] = [("ts", JSONValue(c.ts)), ("cmd", .string(c.command))]
-        if let p = c.port { body.append(("port", JSONValue(p))) }
-        body.append(("reason", .string(c.reason)))
-        if let id = c.alarmID { body.append(("alarm_id", .string(id))) }
-        let topic = "\(config.ingest.topicPrefix)/\(config.gateway.building)/\(c.device)/cmd"
-        let payload = Array(JSONValue.object(body).serialized().utf8)
+        guard let out = decoder.encode(c) else {
+            logger.error("the device's profile cannot carry this command; its outcome will time out", metadata: [
+                "device": "\(c.device)", "cmd": "\(c.command)",
+            ])
+            return
+        }
         logger.warning("sending device command", metadata: ["device": "\(c.device)", "cmd": "\(c.command)", "port": "\(c.port.map(String.init) ?? "-")", "alarm_id": "\(c.alarmID ?? "-")"])
-        deps.commands(.init(device: c.device, command: c.command, topic: topic, payload: payload))
+        deps.commands(.init(device: c.device, command: c.command, topic: out.topic, payload: out.payload))
     }
 
     /// Device state and reading aggregates, kept in memory and flushed in batches.
