@@ -44,8 +44,12 @@ func rss(_ pid: Int32) -> (rss: Int, peak: Int) {
     }
     return (kb("VmRSS:"), kb("VmHWM:"))
 }
+/// Sums a metric's samples from the daemon's /metrics, read with curl (no URLSession).
 func scrape(_ port: Int, _ metric: String) -> Double {
-    guard let url = URL(string: "http://127.0.0.1:\(port)/metrics"), let text = try? String(contentsOf: url, encoding: .utf8) else { return -1 }
+    let out = NSTemporaryDirectory() + "bench-metrics-\(getpid()).txt"
+    guard let curl = try? ChildProcess(executable: "/usr/bin/curl", arguments: ["-s", "-m", "5", "http://127.0.0.1:\(port)/metrics", "-o", out], outputFile: "/dev/null"),
+        curl.waitBlocking(timeout: 6) == 0, let text = try? String(contentsOfFile: out, encoding: .utf8)
+    else { return -1 }
     var total = 0.0
     for line in text.split(separator: "\n") where line.hasPrefix(metric) {
         if let v = Double(line.split(separator: " ").last ?? "") { total += v }
@@ -107,7 +111,9 @@ while sent < burstSize {
     let batch = (0..<n).map { k in (topic: "rg/bench/SD-\((sent + k) % deviceCount)/telemetry", payload: payload) }
     _ = await publisher.publishBatch(batch, qos: 1, timeout: .seconds(60))
     sent += n
+    if sent % 20_000 == 0 { say("published \(sent)/\(burstSize)") }
 }
+say("burst published in \(ContinuousClock.now - start); waiting for mosquitto_sub and rentguardd")
 let published = ContinuousClock.now - start
 var subDone: Duration?
 var daemonDone: Duration?
@@ -117,22 +123,31 @@ while (subDone == nil || daemonDone == nil) && ContinuousClock.now < deadline {
     if daemonDone == nil, scrape(httpPort, "rentguard_messages_in_total") - inBefore >= Double(burstSize) { daemonDone = ContinuousClock.now - start }
     try await Task.sleep(for: .milliseconds(20))
 }
+say("mosquitto_sub done after \(subDone.map { "\($0)" } ?? "-"), rentguardd after \(daemonDone.map { "\($0)" } ?? "-") (counted \(Int(scrape(httpPort, "rentguard_messages_in_total") - inBefore)))")
 func rate(_ d: Duration?) -> Double { d.map { Double(burstSize) / (Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? .nan }
 let afterBurst = rss(daemon.pid)
 
 // 3. Alarm latency: idle, then under a paced background of telemetry.
-let registry = try await TestSubscriber(port: broker.port, filter: "registry/bench/alarms")
+// The registry's subscriber: each message is timed as it is read, no polling.
+let registry = try MQTTClient(options: .init(host: "127.0.0.1", port: broker.port, clientID: "bench-registry", cleanStart: true, protocolVersion: .v5), logger: logger)
+registry.subscribe("registry/bench/alarms", qos: 1)
+registry.start()
+try await registry.waitUntilConnected(timeout: .seconds(10))
+try await registry.waitUntilSubscribed(timeout: .seconds(10))
+let registryMessages = registry.messages
 func measureAlarms(from first: Int) async -> [Double] {
     var latencies: [Double] = []
+    var iterator = registryMessages.makeAsyncIterator()
     for i in 0..<alarmSamples {
         let device = "SD-\((first + i) % deviceCount)"
-        let before = await registry.messages.count
         let t0 = nowMs()
         try? await publisher.publish(topic: "rg/bench/\(device)/telemetry", payload: Array(#"{"smoke_obscuration_pct_per_m": 0.2, "temperature_c": 22, "alarm": true}"#.utf8), qos: 1)
-        let got = await registry.waitFor(timeout: .seconds(10)) { ms in
-            ms.dropFirst(before).contains { String(decoding: $0.payload, as: UTF8.self).contains("\"device\":\"\(device)\"") }
+        while let m = await iterator.next() {
+            if String(decoding: m.payload, as: UTF8.self).contains("\"device\":\"\(device)\"") {
+                latencies.append(nowMs() - t0)
+                break
+            }
         }
-        if got.count > before { latencies.append(nowMs() - t0) }
     }
     return latencies
 }
@@ -181,7 +196,7 @@ rentguard-ingest-bench: \(deviceCount) registered devices, \(burstSize)-message 
   alarm latency under load:  p50 \(String(format: "%.1f", percentile(loaded, 50))) ms, p99 \(String(format: "%.1f", percentile(loaded, 99))) ms over \(loaded.count) alarms, \(backgroundRate) msg/s background (goal p99 ≤ 50 ms)
   RSS at the end:            \(finalRSS.rss / 1024) MB (peak \(finalRSS.peak / 1024) MB)
 """)
-await registry.stop()
+await registry.shutdown()
 await publisher.shutdown()
 await daemon.stop()
 sub.signal(SIGTERM)
