@@ -129,44 +129,41 @@ public final class ForwardingService: Service, Sendable {
             registryClient: g.mqttClients.first?.client))
         for (client, _) in g.mqttClients { client.start() }
         let online = Array(#"{"online":true}"#.utf8)
-        let statusTasks = g.mqttClients.compactMap { c -> Task<Void, Never>? in
-            guard let topic = c.status else { return nil }
-            return Task {
-                for await s in c.client.connectionStates() where s.isConnected {
-                    try? await c.client.publish(topic: topic, payload: online, qos: 1, retain: true, timeout: .seconds(5))
-                }
-            }
-        }
         let dispatchers = zip(g.destinations, bells).map { d, bell in
             OutboxDispatcher(destination: d, store: store, doorbell: bell, logger: logger.labelled("forward"), clock: wallClockMs)
         }
-        // Dispatchers stop on graceful shutdown (with a bounded last flush) or when a reload
-        // cancels them.
-        let dispatcherTask = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for d in dispatchers { group.addTask { try? await d.run() } }
+        // Structured: the status publishers and the dispatchers are child tasks, so a
+        // cancellation of this service (another service failed) reaches all of them.
+        let next: BuildingConfig? = await withTaskGroup(of: Void.self) { statusGroup in
+            for c in g.mqttClients {
+                guard let topic = c.status else { continue }
+                statusGroup.addTask {
+                    for await s in c.client.connectionStates() where s.isConnected {
+                        try? await c.client.publish(topic: topic, payload: online, qos: 1, retain: true, timeout: .seconds(5))
+                    }
+                }
             }
-        }
-        var reloadIterator = reloads.makeAsyncIterator()
-        let next: BuildingConfig? = await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                await reloadIterator.next()
-            } onCancel: {
-                self.reloadSink.finish()
+            let next = await withTaskGroup(of: Void.self) { dispatchGroup -> BuildingConfig? in
+                // Dispatchers stop on graceful shutdown (with a bounded last flush) or when a
+                // reload cancels them.
+                for d in dispatchers { dispatchGroup.addTask { try? await d.run() } }
+                var reloadIterator = reloads.makeAsyncIterator()
+                let next: BuildingConfig? = await withGracefulShutdownHandler {
+                    await withTaskCancellationHandler {
+                        await reloadIterator.next()
+                    } onCancel: {
+                        self.reloadSink.finish()
+                    }
+                } onGracefulShutdown: {
+                    self.reloadSink.finish()
+                }
+                if next != nil { dispatchGroup.cancelAll() }
+                await dispatchGroup.waitForAll()
+                return next
             }
-        } onGracefulShutdown: {
-            self.reloadSink.finish()
+            statusGroup.cancelAll()
+            return next
         }
-        // Cancelled (a service of the group failed) rather than shut down gracefully: the
-        // dispatchers, in an unstructured task, do not inherit the cancellation and would
-        // never return, holding the whole daemon up. Pass it on.
-        if next != nil || Task.isCancelled { dispatcherTask.cancel() }
-        await withTaskCancellationHandler {
-            await dispatcherTask.value
-        } onCancel: {
-            dispatcherTask.cancel()
-        }
-        for t in statusTasks { t.cancel() }
         for (client, status) in g.mqttClients {
             if let status, next == nil, client.connectionState.isConnected {
                 try? await client.publish(topic: status, payload: Array(#"{"online":false}"#.utf8), qos: 1, retain: true, timeout: .seconds(2))

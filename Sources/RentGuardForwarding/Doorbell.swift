@@ -27,7 +27,23 @@ public final class Doorbell: Sendable {
 
     /// Waits for a ring, or until `timeout` passes. Returns true if it was rung.
     /// One waiter at a time (a second waiter displaces the first, which returns false).
+    /// The wait and the timer are two children of one task group: whichever ends first
+    /// cancels the other, and a ring that arrives meanwhile is never lost.
     public func wait(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.waitForRing() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            var rung = await group.next() ?? false
+            group.cancelAll()
+            for await r in group { rung = rung || r }
+            return rung
+        }
+    }
+
+    private func waitForRing() async -> Bool {
         let id = state.withLock { s -> UInt64? in
             if s.rung {
                 s.rung = false
@@ -37,30 +53,30 @@ public final class Doorbell: Sendable {
             return s.nextID
         }
         guard let id else { return true }
-        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            let (rungMeanwhile, displaced) = state.withLock { s -> (Bool, CheckedContinuation<Bool, Never>?) in
-                if s.rung {
-                    s.rung = false
-                    return (true, nil)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                // Checked under the lock the cancellation handler takes: a cancellation is
+                // seen here or by the handler, never by neither.
+                let (rungMeanwhile, cancelled, displaced) = state.withLock { s -> (Bool, Bool, CheckedContinuation<Bool, Never>?) in
+                    if s.rung {
+                        s.rung = false
+                        return (true, false, nil)
+                    }
+                    if Task.isCancelled { return (false, true, nil) }
+                    let displaced = s.waiter?.continuation
+                    s.waiter = (id, c)
+                    return (false, false, displaced)
                 }
-                let displaced = s.waiter?.continuation
-                s.waiter = (id, c)
-                return (false, displaced)
+                displaced?.resume(returning: false)
+                if rungMeanwhile || cancelled { c.resume(returning: rungMeanwhile) }
             }
-            displaced?.resume(returning: false)
-            if rungMeanwhile {
-                c.resume(returning: true)
-                return
+        } onCancel: {
+            let expired = self.state.withLock { s -> CheckedContinuation<Bool, Never>? in
+                guard let w = s.waiter, w.id == id else { return nil }
+                s.waiter = nil
+                return w.continuation
             }
-            Task {
-                try? await Task.sleep(for: timeout)
-                let expired = self.state.withLock { s -> CheckedContinuation<Bool, Never>? in
-                    guard let w = s.waiter, w.id == id else { return nil }
-                    s.waiter = nil
-                    return w.continuation
-                }
-                expired?.resume(returning: false)
-            }
+            expired?.resume(returning: false)
         }
     }
 }
