@@ -48,6 +48,7 @@ public struct Pipeline {
     var dirtyDevices: Set<String> = []
     var unpublishedDevices: Set<String> = []
     var rejectLog = RateLimitedLog()
+    var storeErrorLog = RateLimitedLog(intervalMs: 60_000)
     /// Alarm transitions whose write failed; retried on every tick, never dropped.
     var unpersisted: [AlarmTransition] = []
     var lastFlush: Int64
@@ -195,15 +196,21 @@ public struct Pipeline {
         deps.routing.ring()
     }
 
-    func write(_ t: AlarmTransition) -> Bool {
-        let rows = deps.routing.current.plan.rows(for: t, createdAt: deps.clock.nowMs())
+    /// One line per failure streak, then at most one a minute, whatever the number of
+    /// transitions waiting (a full disk must not flood the journal too).
+    mutating func write(_ t: AlarmTransition) -> Bool {
+        let now = deps.clock.nowMs()
+        let rows = deps.routing.current.plan.rows(for: t, createdAt: now)
         do {
             try deps.store.recordAlarmTransition(t, outbox: rows)
             return true
         } catch {
-            logger.critical("cannot write an alarm transition to the database; keeping it in memory and retrying", metadata: [
-                "alarm_id": "\(t.alarm.id)", "error": "\(error)",
-            ])
+            if let suppressed = storeErrorLog.admit("alarm_write", now: now) {
+                logger.critical("cannot write an alarm transition to the database; keeping it in memory and retrying every tick", metadata: [
+                    "alarm_id": "\(t.alarm.id)", "error": "\(error)", "waiting_in_memory": "\(unpersisted.count + 1)",
+                    "suppressed_since_last": "\(suppressed)",
+                ])
+            }
             return false
         }
     }
@@ -286,9 +293,17 @@ public struct Pipeline {
         publishLiveState(now: now)
         updateHealth(now: now)
         if !unpersisted.isEmpty {
-            let pending = unpersisted
-            unpersisted = pending.filter { !write($0) }
-            deps.routing.ring()
+            // In order, stopping at the first failure: one alarm's transitions stay in order,
+            // and a full disk costs one attempt per tick, not one per waiting transition.
+            var written = 0
+            while written < unpersisted.count, write(unpersisted[written]) { written += 1 }
+            if written > 0 {
+                unpersisted.removeFirst(written)
+                logger.notice("alarm transitions written to the database after a failure", metadata: [
+                    "written": "\(written)", "still_waiting": "\(unpersisted.count)",
+                ])
+                deps.routing.ring()
+            }
         }
         if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
         if now - lastSummary >= 60_000 {

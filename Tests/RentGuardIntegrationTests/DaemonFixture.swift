@@ -81,9 +81,9 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Starts (or restarts) the daemon and waits until its pipeline runs.
-    func startDaemon(environment: [String: String] = [:]) async throws {
+    func startDaemon(environment: [String: String] = [:], extraArguments: [String] = []) async throws {
         let d = try DaemonProcess(
-            arguments: ["--config", configPath, "--log-level", "debug", "--http-listen", "127.0.0.1:\(httpPort)"],
+            arguments: ["--config", configPath, "--log-level", "debug", "--http-listen", "127.0.0.1:\(httpPort)"] + extraArguments,
             logFile: directory.file("rentguardd.log"), environment: environment)
         daemon = d
         guard await d.waitForLog("pipeline running", timeout: .seconds(20)) else {
