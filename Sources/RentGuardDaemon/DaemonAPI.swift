@@ -107,7 +107,7 @@ struct DaemonAPI: GatewayAPI {
         for s in stalled { problems.append("\(s) is not making progress") }
         if !building.connectionState.isConnected { problems.append("not connected to the building broker") }
         if let r = routing.current.registryClient, !r.connectionState.isConnected { problems.append("not connected to the registry broker") }
-        if building.connectionState.isConnected, !building.isSubscribed { problems.append("subscriptions not yet acknowledged by the building broker") }
+        if building.connectionState.isConnected, !building.isSubscribed { problems.append("not subscribed: the building broker has not acknowledged (or has refused) the subscriptions") }
         if health.snapshot.unpersistedTransitions > 0 { problems.append("alarm transitions waiting for the database") }
         let live = stalled.isEmpty
         return HealthReport(live: live, ready: live && problems.isEmpty, problems: problems)

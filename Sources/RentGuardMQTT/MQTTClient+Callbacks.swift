@@ -32,10 +32,16 @@ extension MQTTClient {
             if let granted { for i in 0..<Int(count) where granted[i] >= 0x80 { refused = true } }
             let (allDone, count) = client.state.withLock { s -> (Bool, Int) in
                 guard s.pendingSubscribes.remove(mid) != nil else { return (false, 0) }
+                if refused {
+                    s.refusedSubscribes += 1
+                    return (false, s.subscriptions.count)
+                }
                 s.acknowledgedSubscribes += 1
                 return (s.pendingSubscribes.isEmpty && s.acknowledgedSubscribes >= s.subscriptions.count, s.subscriptions.count)
             }
-            if refused { client.logger.error("the broker refused a subscription", metadata: ["mid": "\(mid)"]) }
+            if refused {
+                client.logger.error("the broker refused a subscription (check its ACL): messages on that filter will not arrive", metadata: ["mid": "\(mid)"])
+            }
             if allDone { client.logger.info("MQTT subscriptions acknowledged", metadata: ["filters": "\(count)"]) }
         }
         mosquitto_message_v5_callback_set(mosq) { _, userdata, message, _ in

@@ -67,6 +67,7 @@ extension MQTTClient {
                             s.pendingSubscribes.removeAll()
                             s.subscribedOnce = false
                             s.acknowledgedSubscribes = 0
+                            s.refusedSubscribes = 0
                             return s.subscriptions
                         }
                         for (filter, qos) in subs.sorted(by: { $0.key < $1.key }) { sendSubscribe(filter, qos: qos) }

@@ -178,7 +178,9 @@ public final class MQTTClient: Sendable {
 
     /// Connected, and every subscription acknowledged by the broker on this connection.
     public var isSubscribed: Bool {
-        state.withLock { s in s.connection.isConnected && s.pendingSubscribes.isEmpty && (s.subscriptions.isEmpty || s.subscribedOnce) }
+        state.withLock { s in
+            s.connection.isConnected && s.pendingSubscribes.isEmpty && s.refusedSubscribes == 0 && (s.subscriptions.isEmpty || s.subscribedOnce)
+        }
     }
 
     /// Publishes a message. QoS 0 returns once libmosquitto has queued it; QoS 1 and 2 return
@@ -397,6 +399,8 @@ struct ClientState {
     var pendingSubscribes: Set<Int32> = []
     var subscribedOnce = false
     var acknowledgedSubscribes = 0
+    /// Subscriptions the broker refused on this connection (SUBACK reason ≥ 0x80).
+    var refusedSubscribes = 0
     /// The inbound said it is stopping: nothing more is read from the socket.
     var inboundClosed = false
 }

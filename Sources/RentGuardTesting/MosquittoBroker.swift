@@ -11,6 +11,8 @@ public final class MosquittoBroker: @unchecked Sendable {
     public let port: Int
     public let directory: TemporaryDirectory
     public let persistence: Bool
+    /// More mosquitto.conf lines (an `acl_file`, limits).
+    public let extraConfig: String
     private let lock = NSLock()
     private var process: ChildProcess?
 
@@ -27,10 +29,11 @@ public final class MosquittoBroker: @unchecked Sendable {
     }
 
     /// Starts a broker. With `persistence`, sessions and queued QoS 1 messages survive `restart()`.
-    public init(persistence: Bool = true, port: Int? = nil) throws {
+    public init(persistence: Bool = true, port: Int? = nil, extraConfig: String = "") throws {
         self.port = try port ?? freeLoopbackPort()
         self.directory = try TemporaryDirectory(prefix: "mosquitto")
         self.persistence = persistence
+        self.extraConfig = extraConfig
         try writeConfig()
         try start()
     }
@@ -54,6 +57,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         // Started as root, mosquitto drops to the `mosquitto` user, which cannot write this
         // folder; tests run it as root instead (it listens on loopback only).
         if geteuid() == 0 { conf += "user root\n" }
+        conf += extraConfig
         try conf.write(toFile: directory.file("mosquitto.conf"), atomically: true, encoding: .utf8)
     }
 

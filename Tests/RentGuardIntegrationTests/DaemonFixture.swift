@@ -24,9 +24,9 @@ final class DaemonFixture: @unchecked Sendable {
     init(
         clearHoldSeconds: Double = 1, sameBroker: Bool = false, registryMQTT: Bool = true, registryExtra: String = "",
         storageExtra: String = "", extra: String = "", unitLandlord: String? = nil, devicesExtra: String = "", unitsExtra: String = "",
-        timezone: String? = nil
+        timezone: String? = nil, buildingBrokerConfig: String = ""
     ) async throws {
-        building = try MosquittoBroker()
+        building = try MosquittoBroker(extraConfig: buildingBrokerConfig)
         registry = sameBroker ? building : try MosquittoBroker()
         httpPort = try freeLoopbackPort()
         directory = try TemporaryDirectory(prefix: "rentguardd")
@@ -81,7 +81,7 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Starts (or restarts) the daemon and waits until its pipeline runs.
-    func startDaemon(environment: [String: String] = [:], extraArguments: [String] = []) async throws {
+    func startDaemon(environment: [String: String] = [:], extraArguments: [String] = [], waitForSubscription: Bool = true) async throws {
         let d = try DaemonProcess(
             arguments: ["--config", configPath, "--log-level", "debug", "--http-listen", "127.0.0.1:\(httpPort)"] + extraArguments,
             logFile: directory.file("rentguardd.log"), environment: environment)
@@ -90,6 +90,7 @@ final class DaemonFixture: @unchecked Sendable {
             throw TestingError("daemon did not start; log:\n\(d.log)")
         }
         // The building broker must have acknowledged the subscriptions before a test publishes.
+        guard waitForSubscription else { return }
         guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
             throw TestingError("daemon did not subscribe; log:\n\(d.logSinceStart)")
         }
