@@ -127,6 +127,9 @@ extension MQTTClient {
         if n < 0, errno != EINTR { return MOSQ_ERR_ERRNO.rawValue }
         if fds[1].revents != 0 { wake.drain() }
         var rc = MOSQ_ERR_SUCCESS.rawValue
+        // Not reading any more (the consumer stopped): a hung-up socket would make poll
+        // return at once forever; treat it as the lost connection it is.
+        if !receiving, fds[0].revents & Int16(POLLHUP | POLLERR) != 0 { return MOSQ_ERR_CONN_LOST.rawValue }
         if receiving, fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
             if inbound.shouldReceive() {
                 rc = readBatchAndHandOver(mosq, sock: sock)
