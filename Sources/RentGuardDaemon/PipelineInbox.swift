@@ -104,30 +104,22 @@ public final class PipelineInbox: MQTTInbound {
         return ok
     }
 
-    public func tick(_ now: Int64) {
-        let consumer = state.withLock { s -> CheckedContinuation<Event?, Never>? in
-            guard !s.closed else { return nil }
-            if let c = s.consumer {
-                s.consumer = nil
-                return c
-            }
-            s.tick = now
-            return nil
-        }
-        consumer?.resume(returning: .tick(now))
-    }
+    public func tick(_ now: Int64) { hand(.tick(now)) { $0.tick = now } }
 
-    public func reconfigure(_ config: BuildingConfig) {
+    public func reconfigure(_ config: BuildingConfig) { hand(.reconfigure(config)) { $0.reconfigure = config } }
+
+    /// Gives `event` to a waiting pipeline, or keeps it (coalesced) for the next `next()`.
+    private func hand(_ event: Event, orKeep keep: (inout State) -> Void) {
         let consumer = state.withLock { s -> CheckedContinuation<Event?, Never>? in
             guard !s.closed else { return nil }
             if let c = s.consumer {
                 s.consumer = nil
                 return c
             }
-            s.reconfigure = config
+            keep(&s)
             return nil
         }
-        consumer?.resume(returning: .reconfigure(config))
+        consumer?.resume(returning: event)
     }
 
     /// Stop taking device messages; `next()` returns nil once what was read is handled.
