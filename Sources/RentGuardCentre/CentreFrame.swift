@@ -71,7 +71,7 @@ public struct CentreFrame: Sendable, Equatable {
 
     public static func address(_ a: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: a >> (8 * UInt64($0))) } }
 
-    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt8 { bytes.reduce(0, &+) }
+    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt8 { bytes.reduce(UInt8(0)) { $0 &+ $1 } }
 
     /// The packet on the wire.
     public func encoded() -> [UInt8] {
@@ -96,7 +96,10 @@ public struct CentreFrame: Sendable, Equatable {
     public static func decode(_ buffer: ArraySlice<UInt8>) -> Decoded {
         let b = buffer
         let s = b.startIndex
-        guard b.count >= 2 else { return b.first.map { $0 == 0x40 ? .incomplete : .invalid(reason: "no start '@@'", skip: 1, serial: nil) } ?? .incomplete }
+        if b.count < 2 {
+            if let first = b.first, first != 0x40 { return .invalid(reason: "no start '@@'", skip: 1, serial: nil) }
+            return .incomplete
+        }
         guard b[s] == 0x40, b[s + 1] == 0x40 else { return .invalid(reason: "no start '@@'", skip: 1, serial: nil) }
         guard b.count >= 2 + controlUnitLength else { return .incomplete }
         let serial = UInt16(b[s + 2]) | UInt16(b[s + 3]) << 8

@@ -168,9 +168,8 @@ public final class TestCentre: @unchecked Sendable {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { return }
             buffer += chunk[0..<n]
-            while let (packet, used) = decodeOne(&buffer, connection: connection) {
-                _ = used
-                guard var packet else { continue }
+            while let decoded = decodeOne(&buffer, connection: connection) {
+                guard var packet = decoded.0 else { continue }
                 let mode = state.withLock { $0.mode }
                 // The centre answers what the device sends; confirms and responses of ours are only recorded.
                 if packet.command == 2 {
@@ -262,7 +261,7 @@ public final class TestCentre: @unchecked Sendable {
     func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n <= 0 { return }
             off += n
         }
