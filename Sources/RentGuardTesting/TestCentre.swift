@@ -7,7 +7,7 @@ import Glibc
 
 /// A city fire-monitoring centre for tests: a TCP server on loopback speaking GB/T
 /// 26875.3-2011 as the centre side. It decodes packets with its own code (not the daemon's
-/// codec), records them, and answers each "send data" packet as told: confirm, deny, stall
+/// codec), records them, and answers each type-2 "send data" packet as told: confirm, deny, stall
 /// (no answer) or drop the connection. It can be stopped and started on the same port (a
 /// centre outage) and can send the device requests and control commands.
 public final class TestCentre: @unchecked Sendable {
@@ -170,7 +170,9 @@ public final class TestCentre: @unchecked Sendable {
             buffer += chunk[0..<n]
             while let decoded = decodeOne(&buffer, connection: connection) {
                 guard var packet = decoded.0 else { continue }
-                let mode = state.withLock { $0.mode }
+                // The mode applies to type-2 packets (the alarms); anything else the device
+                // sends as data (its running status) is confirmed, so the link stays up.
+                let mode = packet.typeFlag == 2 ? state.withLock { $0.mode } : .confirm
                 // The centre answers what the device sends; confirms and responses of ours are only recorded.
                 if packet.command == 2 {
                     packet.answered = mode
