@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -49,7 +50,7 @@ let package = Package(
         // Adapters at the edges.
         .target(
             name: "RentGuardConfig",
-            dependencies: ["RentGuardCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["RentGuardCore", "RentGuardCentre", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "RentGuardMQTT",
@@ -59,10 +60,15 @@ let package = Package(
             name: "RentGuardStore",
             dependencies: ["CSQLite", "RentGuardCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // GB/T 26875.3-2011, the city fire-monitoring centre's protocol: frames, objects, the
+        // device mapping. Pure (GB 18030 through the C library's iconv, no ICU).
+        .target(name: "RentGuardCentre", dependencies: ["RentGuardCore"]),
         .target(
             name: "RentGuardForwarding",
             dependencies: [
-                "RentGuardCore", "RentGuardStore", "RentGuardMQTT", "CCrypto",
+                "RentGuardCore", "RentGuardStore", "RentGuardMQTT", "CCrypto", "RentGuardCentre",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +96,7 @@ let package = Package(
         .target(
             name: "RentGuardDaemon",
             dependencies: [
-                "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding",
+                "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding", "RentGuardCentre",
                 "RentGuardSystemd", "RentGuardHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -173,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RentGuardForwardingTests",
-            dependencies: ["RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardTesting"]
+            dependencies: ["RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardTesting", "RentGuardCentre"]
         ),
         .testTarget(
             name: "RentGuardOperationsTests",

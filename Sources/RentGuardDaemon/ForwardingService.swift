@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import RentGuardCentre
 import RentGuardConfig
 import RentGuardCore
 import RentGuardForwarding
@@ -37,6 +38,8 @@ public final class ForwardingService: Service, Sendable {
         var registryNames: [String] = []
         var mqttClients: [(client: MQTTClient, status: String?)] = []
         var httpClient: HTTPClient?
+        /// The fire-monitoring centre's link (`registry.centre`), run beside the dispatchers.
+        var centre: CentreDestination?
     }
 
     /// Builds the destinations of `config` and publishes the new routing. Throws
@@ -73,6 +76,10 @@ public final class ForwardingService: Service, Sendable {
                 timeout: .milliseconds(Int64(https.timeoutSeconds * 1000))))
         }
         g.registryNames = g.destinations.map(\.name)
+        if let c = config.registry.centre {
+            g.centre = try centreDestination(c, config: config)
+            g.destinations.append(g.centre!)
+        }
         for landlord in config.landlords {
             for (i, channel) in landlord.channels.enumerated() {
                 let name = DeliveryPlan.landlordDestination(landlord.id, channel: i)
@@ -124,7 +131,7 @@ public final class ForwardingService: Service, Sendable {
         }
         let bells = g.destinations.map { _ in Doorbell() }
         routing.replace(.init(
-            plan: DeliveryPlan(config: config, registryDestinations: g.registryNames), doorbells: Doorbells(bells),
+            plan: DeliveryPlan(config: config, registryDestinations: g.registryNames, centreDestination: g.centre?.name), doorbells: Doorbells(bells),
             registryDestinations: g.registryNames, allDestinations: g.destinations.map(\.name),
             registryClient: g.mqttClients.first?.client))
         for (client, _) in g.mqttClients { client.start() }
@@ -147,6 +154,7 @@ public final class ForwardingService: Service, Sendable {
                 // Dispatchers stop on graceful shutdown (with a bounded last flush) or when a
                 // reload cancels them.
                 for d in dispatchers { dispatchGroup.addTask { try? await d.run() } }
+                if let centre = g.centre { dispatchGroup.addTask { await cancelWhenGracefulShutdown { await centre.run() } } }
                 var reloadIterator = reloads.makeAsyncIterator()
                 let next: BuildingConfig? = await withGracefulShutdownHandler {
                     await withTaskCancellationHandler {
@@ -172,5 +180,26 @@ public final class ForwardingService: Service, Sendable {
         }
         try? await g.httpClient?.shutdown()
         return next
+    }
+}
+
+extension ForwardingService {
+    /// The centre link of `registry.centre`; its running status (type 21) reports active
+    /// fire/CO alarms and device faults from the store.
+    func centreDestination(_ c: CentreConfig, config: BuildingConfig) throws -> CentreDestination {
+        guard GB18030.isAvailable else {
+            throw DaemonError.startup("registry.centre needs GB 18030 text, but the C library has no GB18030 iconv converter (glibc's gconv modules)")
+        }
+        let store = self.store
+        return CentreDestination(
+            config: c, zone: config.gateway.zone, version: RentGuardVersion.current, logger: logger.labelled("centre"), clock: wallClockMs,
+            status: {
+                var s: DeviceRunningStatus = .monitoring
+                let active = (try? store.activeAlarms()) ?? []
+                if active.contains(where: { $0.key.type.isFireOrCOHazard }) { s.insert(.fireAlarm) }
+                let faults: Set<AlarmType> = [.deviceFault, .deviceOffline, .gatewayFault, .tamper, .batteryLow]
+                if active.contains(where: { faults.contains($0.key.type) }) { s.insert(.fault) }
+                return s
+            })
     }
 }

@@ -1,3 +1,4 @@
+import RentGuardCentre
 import RentGuardCore
 import RentGuardStore
 
@@ -18,11 +19,15 @@ public struct DeliveryPlan: Sendable {
     public let registryDestinations: [String]
     /// The local time of quiet hours: the gateway's zone unless given.
     let timeZone: LocalTimeZone
+    /// The fire-monitoring centre's destination (`centre`) when `registry.centre` is set: it
+    /// gets the alarm transitions of `CentreReport.reported` (docs/centre-link.md).
+    public let centreDestination: String?
 
-    public init(config: BuildingConfig, registryDestinations: [String], timeZone: LocalTimeZone? = nil) {
+    public init(config: BuildingConfig, registryDestinations: [String], timeZone: LocalTimeZone? = nil, centreDestination: String? = nil) {
         self.config = config
         self.registryDestinations = registryDestinations
         self.timeZone = timeZone ?? config.gateway.zone
+        self.centreDestination = centreDestination
     }
 
     /// The destination name of a landlord's channel.
@@ -39,6 +44,11 @@ public struct DeliveryPlan: Sendable {
             NewOutboxMessage(
                 messageID: message.messageID, destination: $0, kind: message.kind, priority: message.priority,
                 orderKey: message.orderKey, payload: payload, createdAt: createdAt)
+        }
+        if let centre = centreDestination, let c = config.registry.centre, let report = CentreReport.of(t, config: config, centre: c) {
+            rows.append(NewOutboxMessage(
+                messageID: message.messageID, destination: centre, kind: message.kind, priority: message.priority,
+                orderKey: message.orderKey, payload: report.json.serialized(), createdAt: createdAt))
         }
         let a = t.alarm
         guard let unitID = a.key.unit, let unit = config.unit(unitID), let landlordID = unit.landlord,

@@ -209,16 +209,22 @@ public struct RegistryConfig: Sendable, Equatable, Decodable {
     /// How often a heartbeat with the gateway's health goes to the registry (GB 50440 asks
     /// for a link check at least every 2 h, NFPA 72 every 60 min; 60 s by default).
     public var heartbeatIntervalSeconds: Double
+    /// The city fire-monitoring centre (GB/T 26875.3-2011 over TCP); `nil` disables it.
+    public var centre: CentreConfig?
 
-    public init(topicPrefix: String = "registry", mqtt: BrokerConfig? = nil, https: HTTPSTargetConfig? = nil, heartbeatIntervalSeconds: Double = 60) {
+    public init(
+        topicPrefix: String = "registry", mqtt: BrokerConfig? = nil, https: HTTPSTargetConfig? = nil, heartbeatIntervalSeconds: Double = 60,
+        centre: CentreConfig? = nil
+    ) {
         self.topicPrefix = topicPrefix
         self.mqtt = mqtt
         self.https = https
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.centre = centre
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case topicPrefix = "topic_prefix", mqtt, https, heartbeatIntervalSeconds = "heartbeat_interval_s"
+        case topicPrefix = "topic_prefix", mqtt, https, heartbeatIntervalSeconds = "heartbeat_interval_s", centre
     }
 
     public init(from decoder: Decoder) throws {
@@ -228,6 +234,7 @@ public struct RegistryConfig: Sendable, Equatable, Decodable {
         mqtt = try c.decodeIfPresent(BrokerConfig.self, forKey: .mqtt)
         https = try c.decodeIfPresent(HTTPSTargetConfig.self, forKey: .https)
         heartbeatIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? 60
+        centre = try c.decodeIfPresent(CentreConfig.self, forKey: .centre)
     }
 }
 
