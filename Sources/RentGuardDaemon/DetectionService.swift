@@ -109,7 +109,7 @@ public final class DetectionService: Service, Sendable {
             }
             group.cancelAll()
         }
-        pipeline.flush(now: clock.nowMs())
+        pipeline.flush(now: clock.nowMs(), all: true)
         logger.info("pipeline stopped", metadata: ["summary": "\(pipeline.summary())"])
     }
 }

@@ -49,6 +49,9 @@ public struct Pipeline {
     var unpublishedDevices: Set<String> = []
     var rejectLog = RateLimitedLog()
     var storeErrorLog = RateLimitedLog(intervalMs: 60_000)
+    /// What the last flush drained and has not written yet (see `flush`).
+    var pendingBuckets: [AggregateBucket] = []
+    var pendingRows: [Store.DeviceRow] = []
     /// Alarm transitions whose write failed; retried on every tick, never dropped.
     var unpersisted: [AlarmTransition] = []
     var lastFlush: Int64
@@ -305,34 +308,68 @@ public struct Pipeline {
                 deps.routing.ring()
             }
         }
-        if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
+        if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 {
+            flush(now: now)
+        } else if !pendingBuckets.isEmpty || !pendingRows.isEmpty {
+            writeFlushSlice(limit: Self.flushSliceRows)
+        }
         if now - lastSummary >= 60_000 {
             lastSummary = now
             logger.info("status", metadata: ["summary": "\(summary())"])
         }
     }
 
-    /// Writes device state and aggregates in one batch each; prunes old aggregates daily.
-    public mutating func flush(now: Int64) {
+    /// Device state and aggregates are written a slice at a time: a building of 10,000
+    /// devices flushes tens of thousands of rows, and written at once they would stall the
+    /// pipeline (and an alarm behind them) for tens of milliseconds.
+    static let flushSliceRows = 1_000
+
+    /// Drains device state and aggregates for the database and writes the first slice; the
+    /// rest goes a slice per tick. `all` (at shutdown) writes everything now. Prunes old
+    /// aggregates daily.
+    public mutating func flush(now: Int64, all: Bool = false) {
         lastFlush = now
+        if all { writeFlushSlice(limit: .max) }
+        if pendingBuckets.isEmpty, pendingRows.isEmpty {
+            pendingBuckets = aggregator.drain()
+            pendingRows = dirtyDevices.sorted().compactMap { deviceRows[$0] }
+            dirtyDevices.removeAll()
+        }
+        writeFlushSlice(limit: all ? .max : Self.flushSliceRows)
+        guard now - lastRetention > 86_400_000 else { return }
+        lastRetention = now
         do {
-            let buckets = aggregator.drain()
-            if !buckets.isEmpty { try deps.store.writeAggregates(buckets) }
-            if !dirtyDevices.isEmpty {
-                try deps.store.upsertDevices(dirtyDevices.sorted().compactMap { deviceRows[$0] })
-                dirtyDevices.removeAll()
-            }
-            if now - lastRetention > 86_400_000 {
-                lastRetention = now
-                let cutoff = now - Int64(config.storage.retentionDays) * 86_400_000
-                let pruned = try deps.store.pruneAggregates(olderThan: cutoff)
-                let delivered = try deps.store.pruneDelivered(olderThan: cutoff)
-                if pruned + delivered > 0 {
-                    logger.info("retention", metadata: ["aggregates_pruned": "\(pruned)", "delivered_pruned": "\(delivered)"])
-                }
+            let cutoff = now - Int64(config.storage.retentionDays) * 86_400_000
+            let pruned = try deps.store.pruneAggregates(olderThan: cutoff)
+            let delivered = try deps.store.pruneDelivered(olderThan: cutoff)
+            if pruned + delivered > 0 {
+                logger.info("retention", metadata: ["aggregates_pruned": "\(pruned)", "delivered_pruned": "\(delivered)"])
             }
         } catch {
-            logger.error("cannot flush device state and aggregates", metadata: ["error": "\(error)"])
+            logger.error("cannot prune old aggregates", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes up to `limit` rows of what the last flush drained; a failed slice stays for the
+    /// next tick.
+    mutating func writeFlushSlice(limit: Int) {
+        do {
+            let buckets = min(limit, pendingBuckets.count)
+            if buckets > 0 {
+                try deps.store.writeAggregates(Array(pendingBuckets.prefix(buckets)))
+                pendingBuckets.removeFirst(buckets)
+            }
+            let rows = min(limit - buckets, pendingRows.count)
+            if rows > 0 {
+                try deps.store.upsertDevices(Array(pendingRows.prefix(rows)))
+                pendingRows.removeFirst(rows)
+            }
+        } catch {
+            if let suppressed = storeErrorLog.admit("flush", now: deps.clock.nowMs()) {
+                logger.error("cannot flush device state and aggregates; retrying next tick", metadata: [
+                    "error": "\(error)", "waiting_rows": "\(pendingBuckets.count + pendingRows.count)", "suppressed_since_last": "\(suppressed)",
+                ])
+            }
         }
     }
 
