@@ -28,6 +28,9 @@ trap cleanup EXIT
 cat > "$RUN/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
+# What the daemon relies on (docs/operations.md, "The building broker").
+max_queued_messages 100000
+set_tcp_nodelay true
 CONF
 # Started as root, mosquitto would drop to the 'mosquitto' user; keep it as the caller.
 [ "$(id -u)" -eq 0 ] && echo "user root" >> "$RUN/mosquitto.conf"
