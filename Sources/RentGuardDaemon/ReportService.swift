@@ -56,15 +56,15 @@ public struct ReportService: Service {
     }
 
     public func run() async throws {
-        var state = State()
         await cancelWhenGracefulShutdown {
+            var state = State()
             while !Task.isCancelled {
                 self.step(&state)
                 do { try await Task.sleep(for: self.interval) } catch { break }
             }
+            // The last estimates seen before stopping.
+            self.collectOccupancy(&state)
         }
-        // The last estimates seen before stopping.
-        collectOccupancy(&state)
     }
 
     struct State {
@@ -91,7 +91,12 @@ public struct ReportService: Service {
             for e in health.snapshot.occupancy.values where !state.seen.contains("\(e.unit)\u{1}\(e.periodStart)") {
                 rows.append(.init(e))
             }
-            var cursor = state.cursor ?? (try store.value(forKey: Self.cursorKey)).flatMap { Int64($0) } ?? 0
+            var cursor: Int64
+            if let c = state.cursor {
+                cursor = c
+            } else {
+                cursor = try store.value(forKey: Self.cursorKey).flatMap { Int64($0) } ?? 0
+            }
             let start = cursor
             while true {
                 let batch = try store.outboxRows(kind: "occupancy", afterRowID: cursor, limit: 500)

@@ -73,11 +73,20 @@ form.ackform button[type=submit]{background:#1d2733;color:#fff}
 .chart figcaption{font-size:13px;margin-bottom:2px}
 .chart svg{width:100%;height:auto;background:#fafbfc;border:1px solid var(--line);border-radius:4px}
 #ackpanel{display:none;position:fixed;left:0;right:0;bottom:0;z-index:5;background:#fff;border-top:3px solid var(--critical);padding:10px 14px 14px;box-shadow:0 -4px 16px rgba(0,0,0,.2)}
+#ackpanel.show ~ main{padding-bottom:150px}
 #ackpanel.show{display:block}#ackpanel h2{font-size:16px;margin:0 0 4px}#ackpanel .note{font-size:12px;color:#666}
 #banner{display:none;background:var(--critical);color:#fff;padding:6px 14px;font-weight:600}
 #banner.show{display:block}
 footer{font-size:12px;color:#666;padding:0 14px 14px}
 a{color:#0b57d0}
+.sev{white-space:nowrap}
+@media (max-width:600px){
+  #alarms tr:first-child{display:none}
+  #alarms tr{display:flex;flex-wrap:wrap;align-items:center;gap:4px 10px;border-bottom:1px solid var(--line);padding:7px 0}
+  #alarms td{border:0;padding:0}
+  #alarms td:last-child{flex-basis:100%}
+  #alarms button.ack{width:100%;padding:9px;font-size:16px}
+}
 @media (max-width:480px){main{grid-template-columns:1fr;padding:8px;gap:8px}header h1{font-size:16px}.unit{min-width:64px}}
 </style>
 </head>
@@ -147,7 +156,7 @@ function el(tag, attrs, ...kids) {
     if (k === "class") e.className = v; else if (k === "text") e.textContent = v;
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
   }
-  for (const c of kids.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  for (const c of kids.flat(Infinity)) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
   return e;
 }
 function svg(tag, attrs) {
@@ -167,7 +176,7 @@ function fmtAge(ms, now) {
   return Math.floor(s / 86400) + " d";
 }
 const num = x => (x === null || x === undefined) ? "—" : (Math.round(x * 10) / 10).toString();
-function replace(id, ...kids) { const e = document.getElementById(id); e.replaceChildren(...kids.flat()); return e; }
+function replace(id, ...kids) { const e = document.getElementById(id); e.replaceChildren(...kids.flat(Infinity)); return e; }
 
 async function getJSON(path) {
   const r = await fetch(path, {cache: "no-store", credentials: "same-origin", headers: {"Accept": "application/json"}});

@@ -5,7 +5,7 @@ import RentGuardTesting
 import Testing
 
 /// A simulated month through the real daemon on its event clock: March 2026 of the ledger
-/// building (simulator/scenarios/ledger_month.yaml) must produce the three ledger reports
+/// building (simulator/scenarios/ledger/ledger_month.yaml) must produce the three ledger reports
 /// of the month (1st-9th, 10th-19th, 20th-31st) as files, in the API, and as `report`
 /// messages on the registry broker.
 @Suite(.serialized)
@@ -34,7 +34,7 @@ struct LedgerMonthTests {
         let started = ContinuousClock.now
         let sim = try ChildProcess(
             executable: DaemonProcess.executable("rentguard-sim"),
-            arguments: ["run", "\(Self.root)/simulator/scenarios/ledger_month.yaml", "--broker", broker.url, "--fast", "--progress-every", "0"],
+            arguments: ["run", "\(Self.root)/simulator/scenarios/ledger/ledger_month.yaml", "--broker", broker.url, "--fast", "--progress-every", "0"],
             outputFile: dir.file("sim.log"))
         guard let simStatus = await sim.wait(timeout: .seconds(300)), simStatus == 0 else {
             throw TestingError("simulator failed:\n" + ((try? String(contentsOfFile: dir.file("sim.log"), encoding: .utf8)) ?? ""))

@@ -49,16 +49,21 @@ public struct ReportPeriod: Sendable, Hashable, Comparable, CustomStringConverti
     /// the range is reversed.
     public init?(parsing text: String, endDays: [Int]) {
         let t = text.trimmingCharacters(in: " ")
+        var range: (CivilDate, CivilDate)?
         for sep in ["..", "_"] {
             let parts = t.components(separatedBy: sep)
-            if parts.count == 2 {
-                guard let a = CivilDate(parts[0]), let b = CivilDate(parts[1]), a <= b else { return nil }
-                self.init(first: a, last: b)
-                return
-            }
+            guard parts.count == 2 else { continue }
+            guard let a = CivilDate(parts[0]), let b = CivilDate(parts[1]), a <= b else { return nil }
+            range = (a, b)
+            break
         }
-        guard let d = CivilDate(t) else { return nil }
-        self.init(containing: d, endDays: endDays)
+        if let range {
+            self.init(first: range.0, last: range.1)
+        } else if let d = CivilDate(t) {
+            self.init(containing: d, endDays: endDays)
+        } else {
+            return nil
+        }
     }
 
     public static func < (a: ReportPeriod, b: ReportPeriod) -> Bool {

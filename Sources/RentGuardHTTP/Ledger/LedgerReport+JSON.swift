@@ -4,16 +4,16 @@ extension LedgerReport {
     /// The report as JSON: the body of the `report` registry message (docs/reports.md), and
     /// `rentguardctl report --format json`. Times are Unix ms; durations seconds.
     public func json(sentBy gateway: String? = nil) -> JSONValue {
-        func opt(_ v: Int64?) -> JSONValue { v.map { JSONValue($0) } ?? .null }
-        func opt(_ v: Double?) -> JSONValue { v.map { .number(($0 * 100).rounded() / 100) } ?? .null }
+        func optI(_ v: Int64?) -> JSONValue { v.map { JSONValue($0) } ?? .null }
+        func optD(_ v: Double?) -> JSONValue { v.map { .number(($0 * 100).rounded() / 100) } ?? .null }
         let alarmList: [JSONValue] = alarms.map { a in
             .object([
                 ("alarm_id", .string(a.alarmID)), ("type", .string(a.type)), ("severity", .string(a.severity.rawValue)),
                 ("unit", JSONValue(a.unit)), ("device", JSONValue(a.device)), ("port", a.port.map { JSONValue($0) } ?? .null),
-                ("location", JSONValue(a.location)), ("raised_at", JSONValue(a.raisedAt)), ("escalated_at", opt(a.escalatedAt)),
-                ("acknowledged_at", opt(a.acknowledgedAt)), ("acknowledged_by", JSONValue(a.acknowledgedBy)),
-                ("note", JSONValue(a.note)), ("cleared_at", opt(a.clearedAt)), ("state_at_end", .string(a.stateAtEnd.rawValue)),
-                ("raised_in_period", .bool(a.raisedInPeriod)), ("seconds_to_acknowledge", opt(a.secondsToAcknowledge)),
+                ("location", JSONValue(a.location)), ("raised_at", JSONValue(a.raisedAt)), ("escalated_at", optI(a.escalatedAt)),
+                ("acknowledged_at", optI(a.acknowledgedAt)), ("acknowledged_by", JSONValue(a.acknowledgedBy)),
+                ("note", JSONValue(a.note)), ("cleared_at", optI(a.clearedAt)), ("state_at_end", .string(a.stateAtEnd.rawValue)),
+                ("raised_in_period", .bool(a.raisedInPeriod)), ("seconds_to_acknowledge", optI(a.secondsToAcknowledge)),
                 ("seconds_active", JSONValue(a.secondsActive)),
             ])
         }
@@ -27,8 +27,8 @@ extension LedgerReport {
         let deviceList: [JSONValue] = devices.map { d in
             .object([
                 ("device", .string(d.device)), ("kind", .string(d.kind)), ("unit", JSONValue(d.unit)),
-                ("location", JSONValue(d.location)), ("last_seen", opt(d.lastSeen)), ("offline", .bool(d.offline)),
-                ("battery_pct", opt(d.batteryPct)),
+                ("location", JSONValue(d.location)), ("last_seen", optI(d.lastSeen)), ("offline", .bool(d.offline)),
+                ("battery_pct", optD(d.batteryPct)),
                 ("alarms", .object(d.alarmsByType.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })),
             ])
         }
@@ -36,8 +36,8 @@ extension LedgerReport {
             .object([
                 ("unit", .string(o.unit)), ("floor", o.floor.map { JSONValue($0) } ?? .null), ("area_m2", .number(o.areaM2)),
                 ("registered_occupants", JSONValue(o.registeredOccupants)), ("estimates", JSONValue(o.estimates)),
-                ("mean_estimated", opt(o.meanEstimated)), ("min_low", opt(o.minLow)), ("max_high", opt(o.maxHigh)),
-                ("rolling_estimate", opt(o.rolling)), ("rolling_low", opt(o.rollingLow)), ("rolling_high", opt(o.rollingHigh)),
+                ("mean_estimated", optD(o.meanEstimated)), ("min_low", optD(o.minLow)), ("max_high", optD(o.maxHigh)),
+                ("rolling_estimate", optD(o.rolling)), ("rolling_low", optD(o.rollingLow)), ("rolling_high", optD(o.rollingHigh)),
                 ("days_flagged", JSONValue(o.daysFlagged)), ("group_rental_suspected", .bool(o.groupRentalSuspected)),
                 ("reasons", .array(o.reasons.map { .string($0) })), ("group_rental_alarms", JSONValue(o.groupRentalAlarms)),
             ])
