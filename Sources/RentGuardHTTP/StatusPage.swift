@@ -15,9 +15,9 @@ public enum StatusPage {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         // Everything is inline; nothing may be loaded from anywhere else, nor the page framed.
-        headers[HTTPField.Name("Content-Security-Policy")!] =
+        headers[.init("Content-Security-Policy")!] =
             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 

@@ -3,7 +3,7 @@ import RentGuardCore
 extension LedgerReport {
     /// The report as JSON: the body of the `report` registry message (docs/reports.md), and
     /// `rentguardctl report --format json`. Times are Unix ms; durations seconds.
-    public func json(sentBy gateway: String? = nil) -> JSONValue {
+    public func json() -> JSONValue {
         func optI(_ v: Int64?) -> JSONValue { v.map { JSONValue($0) } ?? .null }
         func optD(_ v: Double?) -> JSONValue { v.map { .number(($0 * 100).rounded() / 100) } ?? .null }
         let alarmList: [JSONValue] = alarms.map { a in
