@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import RentGuardCore
 import RentGuardForwarding
 import RentGuardHTTP
@@ -13,8 +16,10 @@ import ServiceLifecycle
 ///
 /// "Now" is the gateway's clock, or on the event clock the newest device time (the live
 /// device ledger's), so a replayed month writes its reports as its days pass. The first
-/// period reported is the one the gateway first ran in (`ledger.reports_since`); periods
-/// missed while the daemon was stopped are written when it runs again.
+/// period reported is the one of the earliest alarm or estimate in the store when the
+/// service first runs (at most two months back), else the current one
+/// (`ledger.reports_since`); periods missed while the daemon was stopped are written when it
+/// runs again.
 public struct ReportService: Service {
     let config: BuildingConfig
     let store: Store
@@ -28,6 +33,8 @@ public struct ReportService: Service {
 
     static let sinceKey = "ledger.reports_since"
     static let cursorKey = "ledger.occupancy_outbox_cursor"
+    /// How far back the first run reaches for data already in the store (an upgraded gateway).
+    static let maxBackfillMs: Int64 = 62 * 86_400_000
 
     public init(
         config: BuildingConfig, store: Store, health: GatewayHealth, devices: DeviceLedger, routing: Routing,
@@ -133,7 +140,11 @@ public struct ReportService: Service {
                 let done = Set(try store.reports().map(\.periodID))
                 while done.contains(period.id), period.end(in: zone) <= now { period = period.next(endDays: ends) }
             } else {
-                period = ReportPeriod(containing: now, zone: zone, endDays: ends)
+                // The first run: from the period of the earliest data (a replay on the event
+                // clock may be days ahead by the first look), at most two months back.
+                let earliest = try store.earliestLedgerTime() ?? now
+                let first = max(min(now, earliest), now - Self.maxBackfillMs)
+                period = ReportPeriod(containing: first, zone: zone, endDays: ends)
                 try store.setValue(String(period.start(in: zone)), forKey: Self.sinceKey, at: clock.nowMs())
                 logger.info("ledger reports start", metadata: ["first_period": "\(period.id)"])
             }
@@ -188,9 +199,18 @@ public struct ReportService: Service {
             let target = directory.appendingPathComponent(name)
             let temporary = directory.appendingPathComponent(".\(name).tmp")
             try Data(bytes).write(to: temporary)
-            _ = try FileManager.default.replaceItemAt(target, withItemAt: temporary)
+            guard rename(temporary.path, target.path) == 0 else {
+                throw ReportWriteError(path: target.path, errno: errno)
+            }
             names.append(name)
         }
         return names
     }
+}
+
+/// A report file could not be put in place.
+struct ReportWriteError: Error, CustomStringConvertible {
+    var path: String
+    var errno: Int32
+    var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
 }

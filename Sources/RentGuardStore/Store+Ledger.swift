@@ -163,6 +163,16 @@ extension Store {
         }
     }
 
+    /// The earliest time the ledger holds anything for: the first alarm's start or the first
+    /// occupancy period's start; nil for an empty ledger.
+    public func earliestLedgerTime() throws -> Int64? {
+        try withConnection { db in
+            try db.queryFirst(
+                "SELECT MIN(t) FROM (SELECT MIN(started_at) AS t FROM alarms UNION ALL SELECT MIN(period_start) FROM occupancy_history)"
+            ) { $0.optionalInt64(0) } ?? nil
+        }
+    }
+
     /// A ledger report written for one period.
     public struct ReportRow: Sendable, Equatable {
         public var periodID: String

@@ -67,6 +67,11 @@ struct LedgerMonthTests {
         let estimates = occupancy.compactMap { $0["estimates"]?.doubleValue }
         print("ledger month: first period estimates per unit \(estimates); units flagged per period",
               bodies.map { $0["totals"]?["units_group_rental_suspected"]?.doubleValue ?? -1 })
+        #expect(estimates == [9, 9])  // one per local day of 1st-9th, per unit
+        let last201 = bodies.last?["occupancy"]?.arrayValue?.first { $0["unit"]?.stringValue == "201" }
+        #expect(last201?["group_rental_suspected"]?.boolValue == true, "201 at the end of March: \(String(describing: last201))")
+        let last101 = bodies.last?["occupancy"]?.arrayValue?.first { $0["unit"]?.stringValue == "101" }
+        #expect(last101?["group_rental_suspected"]?.boolValue == false)
 
         // The files, and the API's list of them.
         let files = try FileManager.default.contentsOfDirectory(atPath: state + "/reports").filter { !$0.hasPrefix(".") }.sorted()
