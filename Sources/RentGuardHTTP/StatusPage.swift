@@ -368,11 +368,26 @@ function renderHeader() {
   document.getElementById("clock").textContent = `${s.active_alarms} ${t("active")} · ${s.devices_online}/${s.devices_registered} ${t("online")}`;
 }
 
+// Each section is rebuilt only when what it shows has changed, so that a button is never
+// replaced under the operator's finger (the device and outbox ages change every second).
+const shown = {};
+function renderIfChanged(name, data, render) {
+  const sig = JSON.stringify([lang, data]);
+  if (shown[name] === sig) return;
+  shown[name] = sig;
+  render();
+}
 function renderAll() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.getElementById("lang").textContent = lang === "zh" ? "EN" : "中文";
   document.querySelectorAll("[data-t]").forEach(e => e.textContent = t(e.dataset.t));
-  renderHeader(); renderBuilding(); renderAlarms(); renderDevices(); renderOutbox(); renderOccupancy(); renderReports();
+  renderHeader();
+  const devUnits = state.devices.map(d => [d.device, d.unit]);
+  renderIfChanged("building", [state.units, state.alarms.map(a => [a.unit, a.device, a.type, a.severity]), devUnits], renderBuilding);
+  renderIfChanged("alarms", [state.alarms, state.acked], renderAlarms);
+  renderDevices(); renderOutbox();
+  renderIfChanged("occupancy", [state.units, state.history], renderOccupancy);
+  renderIfChanged("reports", state.reports, renderReports);
 }
 
 let polling = false, lastSlow = 0;

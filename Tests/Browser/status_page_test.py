@@ -17,10 +17,12 @@ import json
 import subprocess
 import sys
 import time
+import traceback
 import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -42,6 +44,24 @@ def check(name, ok, detail=""):
     results.append(ok)
     print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
     return ok
+
+
+def attr(selector, name):
+    """An attribute read in one step in the page (the page may rebuild a section between a
+    find and a read)."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;", selector, name)
+
+
+def click(selector, tries=5):
+    """Clicks an element, finding it again if a refresh replaced it in between."""
+    for i in range(tries):
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return
+        except StaleElementReferenceException:
+            if i == tries - 1:
+                raise
 
 
 def api(path):
@@ -68,7 +88,7 @@ try:
     check("page loads", len(cells) > 0 and len(devices) > 0 and len(outbox) > 0,
           f"{len(cells)} units, {len(devices)} devices, {len(outbox)} destinations in {time.monotonic() - t0:.2f} s")
     unit_sel = f".unit[data-unit='{args.unit}']"
-    before = driver.find_element(By.CSS_SELECTOR, unit_sel).get_attribute("data-level")
+    before = attr(unit_sel, "data-level")
     check("unit starts without an alarm", before == "ok", f"data-level={before}")
     if args.screenshots:
         driver.save_screenshot(f"{args.screenshots}/status-desktop-before.png")
@@ -95,7 +115,7 @@ try:
             if fires:
                 alarm_seen, fire = now, fires[0]
         if red_seen is None:
-            level = driver.find_element(By.CSS_SELECTOR, unit_sel).get_attribute("data-level")
+            level = attr(unit_sel, "data-level")
             if level in ("fire", "critical"):
                 red_seen = time.monotonic()
         if alarm_seen is not None and red_seen is not None:
@@ -115,7 +135,7 @@ try:
         # 4. Acknowledge from the page.
         aid = fire["alarm_id"]
         WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"button[data-ack='{aid}']"))
-        driver.find_element(By.CSS_SELECTOR, f"button[data-ack='{aid}']").click()
+        click(f"button[data-ack='{aid}']")
         by = WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "ack-by"))
         by.clear()
         by.send_keys("值班员 Zhang")
@@ -124,8 +144,7 @@ try:
             driver.save_screenshot(f"{args.screenshots}/status-ack-form.png")
         driver.find_element(By.ID, "ack-submit").click()
         row = f"#alarms tr[data-alarm='{aid}']"
-        shown = WebDriverWait(driver, 10).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, row) and d.find_element(By.CSS_SELECTOR, row).get_attribute("data-state") == "acknowledged")
+        shown = WebDriverWait(driver, 10).until(lambda d: attr(row, "data-state") == "acknowledged")
         stored = [a for a in api("/api/v1/alarms")["alarms"] if a["alarm_id"] == aid]
         ack = stored[0]["evidence"].get("acknowledgement", {}) if stored else {}
         check("acknowledge from the page", bool(shown) and stored and stored[0]["state"] == "acknowledged"
@@ -140,6 +159,8 @@ try:
     # 5. The console.
     console = driver.get_log("browser")
     check("browser console is empty", not console, json.dumps(console, ensure_ascii=False)[:2000])
+except Exception:
+    check("no exception in the test", False, traceback.format_exc())
 finally:
     driver.quit()
 
