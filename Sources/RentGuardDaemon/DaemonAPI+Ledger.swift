@@ -6,7 +6,8 @@ import RentGuardStore
 /// The ledger's part of the operator's API: the occupancy chart, the reports written by
 /// `ReportService`, and a period's report built on request (`rentguardctl report`).
 extension DaemonAPI {
-    /// Event time on the event clock (the live device ledger's), else the gateway's clock.
+    /// Event time on the event clock (the live device ledger's), else the gateway's clock (the
+    /// ledger's "now" is the wall clock of the pipeline's last tick, at most a second old).
     var ledgerNow: Int64 {
         let census = devices.census(config).now
         return census > 0 ? census : clock.nowMs()

@@ -224,7 +224,8 @@ function renderBuilding() {
 
 function renderAlarms() {
   const n = state.alarms.length;
-  document.getElementById("alarm-count").textContent = n ? `(${n})` : "";
+  const total = state.activeTotal ?? n;
+  document.getElementById("alarm-count").textContent = total ? (total > n ? `(${n}/${total})` : `(${n})`) : "";
   const head = el("tr", {}, [t("severity"), t("type"), t("unit"), t("device"), t("since"), t("state"), t("action")].map(h => el("th", {text: h})));
   if (!n) { replace("alarms", head, el("tr", {}, el("td", {colspan: 7, class: "empty", text: t("noAlarms")}))); return; }
   const rows = [head];
@@ -365,7 +366,8 @@ function renderHeader() {
   ready.textContent = s.ready ? t("ready") : t("notReady");
   ready.className = "pill " + (s.ready ? "ok" : "bad");
   ready.title = (s.problems || []).join("; ");
-  document.getElementById("clock").textContent = `${s.active_alarms} ${t("active")} · ${s.devices_online}/${s.devices_registered} ${t("online")}`;
+  const active = state.activeTotal ?? s.active_alarms;
+  document.getElementById("clock").textContent = `${active} ${t("active")} · ${s.devices_online}/${s.devices_registered} ${t("online")}`;
 }
 
 // Each section is rebuilt only when what it shows has changed, so that a button is never
@@ -397,7 +399,7 @@ async function poll() {
   try {
     const [status, alarms, devices, occ, outbox] = await Promise.all([getJSON("api/v1/status"), getJSON("api/v1/alarms?active=true&limit=500"),
       getJSON("api/v1/devices"), getJSON("api/v1/occupancy"), getJSON("api/v1/outbox")]);
-    Object.assign(state, {status, alarms: alarms.alarms, devices: devices.devices, units: occ.units, outbox: outbox.destinations});
+    Object.assign(state, {status, alarms: alarms.alarms, activeTotal: alarms.active_total, devices: devices.devices, units: occ.units, outbox: outbox.destinations});
     for (const id of Object.keys(state.acked)) if (!state.alarms.some(a => a.alarm_id === id && a.state !== "acknowledged")) delete state.acked[id];
     if (Date.now() - lastSlow > SLOW_MS) {
       lastSlow = Date.now();
