@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages RentGuard builds and tests with, if any is missing:
 # libmosquitto (client library and headers), the mosquitto broker and clients, SQLite, and
-# tzdata (the zone files under /usr/share/zoneinfo that `gateway.timezone` is read from).
+# tzdata (the zone files under /usr/share/zoneinfo that `gateway.timezone` is read from),
+# and for the status page's browser tests headless Chromium with its WebDriver and Python's
+# venv (selenium itself comes from PyPI: scripts/browser-venv.sh, run by the test).
 set -euo pipefail
-packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config tzdata)
+packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config tzdata
+  chromium chromium-driver python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -68,6 +68,7 @@ private struct Validation {
         checkRegistry()
         checkStorage()
         checkHTTP()
+        if let problem = config.reports.periodEndDaysProblem { add(ConfigPath.root.key("reports").key("period_end_days"), problem) }
         checkIngest()
         checkUnits()
         checkDevices()

@@ -166,6 +166,10 @@ public struct Daemon {
                 throw DaemonError.startup("http endpoint on \(config.http.listen): \(error)")
             }
         }
+        // The ledger: occupancy over time, and a report at the end of each period (issue 17).
+        services.append(ReportService(
+            config: config, store: store, health: health, devices: ledger, routing: forwarding.routing, clock: clock,
+            eventClock: settings.eventClock, logger: logger.labelled("ledger")))
         // Last, so that it is the first to stop (STOPPING=1) on shutdown.
         services.append(WatchdogService(
             notifier: notifier, monitor: monitor, configuration: .init(readyWhen: ["pipeline", "database"]), logger: logger.labelled("watchdog")

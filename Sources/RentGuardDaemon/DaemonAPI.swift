@@ -69,7 +69,9 @@ struct DaemonAPI: GatewayAPI {
         case .cleared: return .cleared
         case .acknowledged: return .alreadyAcknowledged
         case .raised, .escalated:
-            guard detection.submit(.acknowledge(alarmID: alarmID, by: by, note: note, at: clock.nowMs())) else {
+            // On the event clock "now" is the newest device time (`ledgerNow`): the wall clock
+            // would move the core's time months ahead and time out every device.
+            guard detection.submit(.acknowledge(alarmID: alarmID, by: by, note: note, at: ledgerNow)) else {
                 throw DaemonError.busy("the pipeline's input queue is full or the pipeline has stopped; try again")
             }
             return .accepted

@@ -24,6 +24,17 @@ public protocol GatewayAPI: Sendable {
     func outbox() async throws -> [OutboxSummary]
     /// Liveness and readiness (`/healthz`, `/readyz`).
     func health() async -> HealthReport
+    /// Occupancy estimates whose period ended in the last `days` days (`GET /api/v1/occupancy/history`).
+    func occupancyHistory(days: Int) async throws -> [Store.OccupancyHistoryRow]
+    /// Ledger reports written so far, newest first (`GET /api/v1/reports`).
+    func reports() async throws -> [Store.ReportRow]
+    /// A written report's file (`GET /api/v1/reports/FILE`); nil when there is none.
+    func reportFile(name: String) async throws -> [UInt8]?
+    /// The report of a period built now (`GET /api/v1/report?period=…`): `period` as
+    /// `ReportPeriod(parsing:)` reads it, `current`, or nil for the last closed period.
+    /// Throws `APIRequestError` for a period it cannot read. The defaults of these four
+    /// throw `LedgerUnavailable`.
+    func report(period: String?) async throws -> LedgerReport
     /// Called before each `/metrics` scrape: the place to refresh gauges that are cheaper
     /// to read on demand (outbox depth, database size). The default does nothing.
     func willScrapeMetrics() async
@@ -275,4 +286,26 @@ public enum AlarmJSON {
     public static func encode(_ a: Alarm) -> JSONValue {
         RegistryMessage.alarmBody(a)
     }
+}
+
+// MARK: - The ledger (status page chart, reports)
+
+/// A request the API understood but cannot serve as asked (a bad period): 400.
+public struct APIRequestError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// This API does not serve the ledger: 501.
+public struct LedgerUnavailable: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "this gateway does not keep a ledger" }
+}
+
+extension GatewayAPI {
+    public func occupancyHistory(days: Int) async throws -> [Store.OccupancyHistoryRow] { throw LedgerUnavailable() }
+    public func reports() async throws -> [Store.ReportRow] { throw LedgerUnavailable() }
+    public func reportFile(name: String) async throws -> [UInt8]? { throw LedgerUnavailable() }
+    public func report(period: String?) async throws -> LedgerReport { throw LedgerUnavailable() }
 }

@@ -259,8 +259,17 @@ struct OperationsResponder: HTTPResponder {
             let h = await api.health()
             return Self.json(h.live ? .ok : .serviceUnavailable, .object([("live", .bool(h.live)), ("problems", Self.strings(h.problems))]))
         }
-        try authorize(request)
+        let isPage = segments.isEmpty || segments == ["status"] || segments == ["favicon.ico"]
+        try authorize(request, challenge: isPage ? .basic : .bearer)
         switch segments {
+        case [], ["status"]:
+            try Self.allow(request, [.get])
+            return StatusPage.response()
+        case ["favicon.ico"]:
+            return Response(status: .noContent)
+        case let s where s.count >= 3 && s[0] == "api" && s[1] == "v1" && ["reports", "report", "occupancy"].contains(s[2]) && s != ["api", "v1", "occupancy"]:
+            try Self.allow(request, [.get])
+            return try await ledger(s, request: request)
         case ["metrics"]:
             try Self.allow(request, [.get])
             await api.willScrapeMetrics()
@@ -359,18 +368,34 @@ struct OperationsResponder: HTTPResponder {
         }
     }
 
-    func authorize(_ request: Request) throws {
+    /// How a missing or wrong token is challenged: `Bearer` for the API (rentguardctl),
+    /// `Basic` for the status page, so that a browser asks for it (any user name, the token
+    /// as the password) and sends it with the page's own requests.
+    enum Challenge { case bearer, basic }
+
+    func authorize(_ request: Request, challenge: Challenge = .bearer) throws {
         guard let token else { return }
         let given = request.headers[.authorization] ?? ""
-        let prefix = "bearer "
-        guard given.count > prefix.count, given.lowercased().hasPrefix(prefix),
-            Self.constantTimeEqual(Array(given.utf8.dropFirst(prefix.utf8.count)), Array(token.utf8))
-        else {
+        guard let presented = Self.presentedToken(given), Self.constantTimeEqual(presented, Array(token.utf8)) else {
             var headers = HTTPFields()
-            headers[.wwwAuthenticate] = "Bearer realm=\"rentguardd\""
+            headers[.wwwAuthenticate] = challenge == .basic ? "Basic realm=\"rentguardd\", charset=\"UTF-8\"" : "Bearer realm=\"rentguardd\""
             throw Failure(
                 status: .unauthorized, message: given.isEmpty ? "a bearer token is required" : "invalid token", headers: headers)
         }
+    }
+
+    /// The token of `Authorization: Bearer TOKEN`, or the password of `Authorization: Basic
+    /// base64(USER:TOKEN)` (what a browser sends for the status page); nil otherwise.
+    static func presentedToken(_ header: String) -> [UInt8]? {
+        let lower = header.lowercased()
+        if lower.hasPrefix("bearer "), header.utf8.count > 7 { return Array(header.utf8.dropFirst(7)) }
+        if lower.hasPrefix("basic "), let data = Data(base64Encoded: header.dropFirst(6).trimmingCharacters(in: .whitespaces)),
+            case let decoded = [UInt8](data), let colon = decoded.firstIndex(of: UInt8(ascii: ":"))
+        {
+            let password = Array(decoded[(colon + 1)...])
+            return password.isEmpty ? nil : password
+        }
+        return nil
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -9,7 +9,7 @@ struct Migration: Sendable {
 /// The store's schema history, tracked with `PRAGMA user_version`. Append new versions at
 /// the end; never edit a released one.
 enum Migrations {
-    static let all: [Migration] = [v1]
+    static let all: [Migration] = [v1, v2]
 
     /// The highest schema version this build understands.
     static var latestVersion: Int { all.last?.version ?? 0 }
@@ -127,6 +127,39 @@ enum Migrations {
                 key        TEXT PRIMARY KEY NOT NULL,
                 value      TEXT NOT NULL,
                 updated_at INTEGER NOT NULL
+            );
+            """
+    )
+
+    /// The ledger (issue 17): each unit's occupancy estimates over time (the status page's
+    /// chart and the reports), and the ledger reports written so far.
+    static let v2 = Migration(
+        version: 2,
+        sql: """
+            CREATE TABLE occupancy_history (
+                unit            TEXT NOT NULL,
+                period_start    INTEGER NOT NULL,
+                period_end      INTEGER NOT NULL,
+                estimated       REAL NOT NULL,
+                low             REAL NOT NULL,
+                high            REAL NOT NULL,
+                rolling         REAL,
+                rolling_low     REAL,
+                rolling_high    REAL,
+                registered      INTEGER NOT NULL,
+                group_rental    INTEGER NOT NULL,
+                reasons         TEXT NOT NULL,
+                PRIMARY KEY (unit, period_start)
+            ) WITHOUT ROWID;
+            CREATE INDEX occupancy_history_end ON occupancy_history(period_end);
+
+            CREATE TABLE reports (
+                period_id     TEXT PRIMARY KEY NOT NULL,
+                period_start  INTEGER NOT NULL,
+                period_end    INTEGER NOT NULL,
+                created_at    INTEGER NOT NULL,
+                message_id    TEXT NOT NULL,
+                files         TEXT NOT NULL
             );
             """
     )

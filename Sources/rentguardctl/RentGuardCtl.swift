@@ -30,6 +30,9 @@ struct RentGuardCtl: AsyncParsableCommand {
                 rentguardctl occupancy
               Messages waiting for the registry and the landlords:
                 rentguardctl outbox
+              The ledger (台账) of the last period, or of the period holding a day:
+                rentguardctl report
+                rentguardctl report --period 2026-03-05 --format html > ledger.html
               The API's JSON, for scripts:
                 rentguardctl alarms --active --json | jq .
 
@@ -49,7 +52,7 @@ struct RentGuardCtl: AsyncParsableCommand {
               5   conflict (the alarm is already acknowledged or cleared)
               64  bad command line
             """,
-        subcommands: [Status.self, Alarms.self, Ack.self, Devices.self, Occupancy.self, Outbox.self]
+        subcommands: [Status.self, Alarms.self, Ack.self, Devices.self, Occupancy.self, Outbox.self, Report.self]
     )
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
@@ -349,5 +352,67 @@ struct Outbox: AsyncParsableCommand {
             ]
         }
         print(Format.table(["DESTINATION", "PENDING", "REFUSED", "DELIVERED", "OLDEST PENDING", "LAST DELIVERY"], rows))
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The ledger (台账) report of a period: alarms and their handling, devices, occupancy.",
+        discussion: """
+            Periods are 1st-9th, 10th-19th and 20th-end of month unless reports.period_end_days
+            says otherwise; the gateway writes each one to <state_dir>/reports/ when it closes
+            and sends it to the registry. This builds one now from the gateway's database.
+
+            Examples:
+              rentguardctl report                                 the last closed period, as CSV
+              rentguardctl report --period 2026-03-05 --format html > ledger.html
+              rentguardctl report --period 2026-03-01_2026-03-31 --format json
+              rentguardctl report --list                          the reports written so far
+            """)
+
+    @ParentCommand var root: RentGuardCtl
+    @OptionGroup(title: "Global options") var local: GlobalOptions
+    var global: GlobalOptions { root.global.merged(with: local) }
+
+    @Option(name: .long, help: ArgumentHelp(
+        "last (default), current, a day YYYY-MM-DD (the period holding it), or FIRST_LAST as YYYY-MM-DD_YYYY-MM-DD.",
+        valueName: "period"))
+    var period: String?
+
+    @Option(name: .long, help: ArgumentHelp("csv (default), html or json.", valueName: "format"))
+    var format: String = "csv"
+
+    @Flag(name: .long, help: "List the reports the gateway has written.")
+    var list = false
+
+    func validate() throws {
+        guard ["csv", "html", "json"].contains(format) else { throw ValidationError("--format must be csv, html or json") }
+        if list, period != nil { throw ValidationError("--list takes no --period") }
+    }
+
+    func run() async throws {
+        if list {
+            guard let body = try await global.fetch("/api/v1/reports") else { return }
+            let reports = body["reports"]?.array ?? []
+            if reports.isEmpty {
+                print("no reports written yet")
+                return
+            }
+            let rows = reports.map { r -> [String] in
+                [r["period"]?.cell ?? "-", r["created_at"]?.int64.map(Format.time) ?? "-", r["message_id"]?.cell ?? "-",
+                 (r["files"]?.array ?? []).compactMap(\.string).joined(separator: " ")]
+            }
+            print(Format.table(["PERIOD", "WRITTEN", "MESSAGE ID", "FILES"], rows))
+            return
+        }
+        let c = try global.client()
+        var query = "format=\(format)"
+        if let period {
+            let encoded = period.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? period
+            query += "&period=\(encoded)"
+        }
+        let r = try await c.get("/api/v1/report?\(query)")
+        try c.check(r)
+        FileHandle.standardOutput.write(Data(r.body))
     }
 }

@@ -16,14 +16,17 @@ public struct BuildingConfig: Sendable, Equatable, Decodable {
     public var landlords: [LandlordConfig]
     /// The local HTTP endpoint for metrics, health and the operator's API.
     public var http: HTTPEndpointConfig
+    /// The ledger reports' periods (`ReportsConfig`).
+    public var reports: ReportsConfig
 
     public init(
         gateway: GatewayIdentity, broker: BrokerConfig = .init(), registry: RegistryConfig = .init(),
         storage: StorageConfig = .init(), ingest: IngestConfig = .init(), units: [UnitConfig] = [],
         devices: [DeviceConfig] = [], thresholds: [String: [String: Double]] = [:], landlords: [LandlordConfig] = [],
-        http: HTTPEndpointConfig = .init()
+        http: HTTPEndpointConfig = .init(), reports: ReportsConfig = .init()
     ) {
         self.http = http
+        self.reports = reports
         self.gateway = gateway
         self.broker = broker
         self.registry = registry
@@ -36,7 +39,7 @@ public struct BuildingConfig: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case gateway, broker, registry, storage, ingest, units, devices, thresholds, landlords, http
+        case gateway, broker, registry, storage, ingest, units, devices, thresholds, landlords, http, reports
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,6 +55,7 @@ public struct BuildingConfig: Sendable, Equatable, Decodable {
         thresholds = try c.decodeIfPresent([String: [String: Double]].self, forKey: .thresholds) ?? [:]
         landlords = try c.decodeIfPresent([LandlordConfig].self, forKey: .landlords) ?? []
         http = try c.decodeIfPresent(HTTPEndpointConfig.self, forKey: .http) ?? .init()
+        reports = try c.decodeIfPresent(ReportsConfig.self, forKey: .reports) ?? .init()
     }
 
     public func device(_ id: String) -> DeviceConfig? { devices.first { $0.id == id } }

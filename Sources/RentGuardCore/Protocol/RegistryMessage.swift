@@ -3,7 +3,7 @@
 /// The body is complete except for `sent_at`, which the forwarder adds at each attempt:
 /// `message_id` stays the same across retries, so the registry can de-duplicate.
 public struct RegistryMessage: Sendable, Equatable {
-    /// `alarms`, `occupancy`, `heartbeat` or `devices`: the topic suffix and URL path.
+    /// `alarms`, `occupancy`, `heartbeat`, `devices` or `report`: the topic suffix and URL path.
     public var kind: String
     public var messageID: String
     public var body: JSONValue
@@ -28,6 +28,7 @@ public struct RegistryMessage: Sendable, Equatable {
         public static let warning = 50
         public static let occupancy = 20
         public static let devices = 15
+        public static let report = 12
         public static let heartbeat = 10
 
         public static func of(_ alarm: Alarm) -> Int {
