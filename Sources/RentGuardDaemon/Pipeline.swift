@@ -322,7 +322,7 @@ public struct Pipeline {
     }
 
     mutating func logRejection(_ r: Rejection, topic: String?, now: Int64) {
-        let key = "\(r.reason.rawValue):\(r.device ?? "")"
+        let key = r.reason.rawValue  // per reason, not per device: made-up ids must not flood the log
         guard let suppressed = rejectLog.admit(key, now: now) else { return }
         var md: Logger.Metadata = ["reason": "\(r.reason.rawValue)", "detail": "\(r.detail)"]
         if let d = r.device { md["device"] = "\(d)" }

@@ -23,7 +23,10 @@ public struct DetectionEngine: Sendable {
     private let rulesByKind: [[Int]]
     private let tickRules: [Int]
     private var lastSeen: [Int64]
+    /// Unregistered device ids with their own alarm: at most `unregisteredAlarmLimit`.
     private var unregisteredReported: Set<String> = []
+    /// Whether the gateway-wide alarm for the ids beyond the limit has been raised.
+    private var unregisteredOverflowReported = false
     /// Reused between inputs so that a reading that changes nothing allocates nothing.
     private var scratch: [Condition] = []
     /// Occupancy per unit from the meters, and the group-rental assessment.
@@ -46,6 +49,13 @@ public struct DetectionEngine: Sendable {
     /// soon, and alarms it held before the fault may be gone; it is not itself a fire.
     public static let gatewayFaultSeverity: Severity = .major
 
+    /// How many unregistered device ids get an `unregistered_device` alarm of their own; the
+    /// ids beyond are reported by one building-wide `unregistered_device` alarm (no device)
+    /// and are not remembered, so that a flood of made-up ids keeps memory, the database and
+    /// the registry's traffic flat (issue 11 item 2: 30,000 ids gave 30,000 alarms and 137 MB).
+    /// Assumed: a misconfigured building has a handful of unknown devices, never dozens.
+    public static let unregisteredAlarmLimit = 64
+
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
     ///   - restoring: active alarms from the store, so that a restart neither repeats nor forgets them.
@@ -67,7 +77,9 @@ public struct DetectionEngine: Sendable {
         for a in alarms where a.isActive {
             let slot = a.key.device.flatMap { s[$0] }
             for i in ruleValues.indices { ruleValues[i].restore(a, slot: slot) }
-            if a.key.type == .unregisteredDevice, let dev = a.key.device { unregisteredReported.insert(dev) }
+            if a.key.type == .unregisteredDevice {
+                if let dev = a.key.device { unregisteredReported.insert(dev) } else { unregisteredOverflowReported = true }
+            }
         }
         self.rules = ruleValues
         var estimator = OccupancyEstimator(config: config, thresholds: thresholds)
@@ -83,6 +95,7 @@ public struct DetectionEngine: Sendable {
         var e = DetectionEngine(config: new, restoring: activeAlarms)
         e.now = now
         e.unregisteredReported = unregisteredReported
+        e.unregisteredOverflowReported = unregisteredOverflowReported
         for (id, slot) in slots where lastSeen[slot] != .min {
             if let newSlot = e.slots[id] { e.lastSeen[newSlot] = lastSeen[slot] }
         }
@@ -122,12 +135,7 @@ public struct DetectionEngine: Sendable {
             book.acknowledge(id: id, by: by, note: note, at: max(at, now), into: &out)
         case let .unregisteredDevice(id, topic, at):
             advance(to: at, into: &out)
-            guard unregisteredReported.insert(id).inserted else { return }
-            let c = Condition.active(
-                AlarmKey(type: .unregisteredDevice, device: id), .warning, at: at,
-                evidence: ["topic": .string(topic), "reason": "device id not in the gateway's device registry"],
-                clearHoldMs: .max)
-            book.apply(c, location: nil, now: now, into: &out)
+            reportUnregistered(id, topic: topic, at: at, into: &out)
         case let .commandResult(alarmID, device, port, acknowledged, at):
             advance(to: at, into: &out)
             book.recordCommandResult(alarmID: alarmID, device: device, port: port, acknowledged: acknowledged, at: at)
@@ -140,6 +148,33 @@ public struct DetectionEngine: Sendable {
                 evidence: .object(members), clearHoldMs: .max)
             book.apply(c, location: nil, now: now, into: &out)
         }
+    }
+
+    /// One alarm per unregistered id up to the limit; past it, one building-wide alarm that
+    /// names the ids already reported. Nothing per id is kept beyond the limit.
+    private mutating func reportUnregistered(_ id: String, topic: String, at: Int64, into out: inout [CoreOutput]) {
+        if unregisteredReported.contains(id) { return }
+        let c: Condition
+        if unregisteredReported.count < Self.unregisteredAlarmLimit {
+            unregisteredReported.insert(id)
+            c = Condition.active(
+                AlarmKey(type: .unregisteredDevice, device: id), .warning, at: at,
+                evidence: ["topic": .string(topic), "reason": "device id not in the gateway's device registry"],
+                clearHoldMs: .max)
+        } else {
+            guard !unregisteredOverflowReported else { return }
+            unregisteredOverflowReported = true
+            let first = unregisteredReported.sorted().prefix(Self.unregisteredAlarmLimit).map { JSONValue.string($0) }
+            c = Condition.active(
+                AlarmKey(type: .unregisteredDevice), .warning, at: at,
+                evidence: [
+                    "topic": .string(topic),
+                    "reason": "more unregistered device ids than the gateway reports one by one; further ids are only counted (rentguard_messages_rejected_total, reason unknown_device)",
+                    "reported_ids": .array(Array(first)), "limit": JSONValue(Self.unregisteredAlarmLimit),
+                ],
+                clearHoldMs: .max)
+        }
+        book.apply(c, location: nil, now: now, into: &out)
     }
 
     private mutating func handleReading(_ r: Reading, into out: inout [CoreOutput]) {
