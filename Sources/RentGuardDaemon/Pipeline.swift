@@ -333,6 +333,7 @@ public struct Pipeline {
 
     /// Publishes the gateway's health for the heartbeat, the watchdog and the local API.
     func updateHealth(now: Int64) {
+        deps.devices.publishOfflineTimeouts(engine.offlineTimeouts)
         let census = deps.devices.census(config)
         let stats = deps.statistics.snapshot
         deps.health.update {

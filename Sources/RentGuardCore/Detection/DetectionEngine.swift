@@ -104,6 +104,13 @@ public struct DetectionEngine: Sendable {
 
     public var activeAlarms: [Alarm] { book.active.values.sorted { $0.key < $1.key } }
 
+    /// Each device's offline timeout (ms) as supervision applies it now: `missed_reports` ×
+    /// its configured or learned report interval (`DeviceOfflineRule.offlineTimeoutMs`).
+    public var offlineTimeouts: [String: Int64] {
+        for rule in rules { if let r = rule as? DeviceOfflineRule { return r.offlineTimeouts } }
+        return [:]
+    }
+
     /// Handles one input; returns what it caused, in a deterministic order.
     public mutating func handle(_ input: CoreInput) -> [CoreOutput] {
         var out: [CoreOutput] = []
