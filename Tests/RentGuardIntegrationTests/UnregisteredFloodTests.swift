@@ -34,7 +34,8 @@ import Testing
             let caughtUp = await H.waitUntil(timeout: .seconds(120)) {
                 (H.sample((try? await H.get(metricsURL).body) ?? "", series) ?? 0) >= Double(sent)
             }
-            try #require(caughtUp, "the daemon counted \(H.sample((try? await H.get(metricsURL).body) ?? "", series) ?? -1) of \(sent) rejections")
+            let counted = H.sample((try? await H.get(metricsURL).body) ?? "", series) ?? -1
+            try #require(caughtUp, "the daemon counted \(counted) of \(sent) rejections")
         }
         let rssAfter = Self.rssKB(d.pid)
         // Everything reached the database: wait for the writes to settle, then count.
