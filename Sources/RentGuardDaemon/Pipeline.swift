@@ -53,6 +53,7 @@ public struct Pipeline {
     var lastFlush: Int64
     var lastSummary: Int64
     var lastRetention: Int64 = 0
+    var lastSnapshot: Int64
     var kinds: [String: DeviceKind]
     let gatewayStatusTopic: String
     var logger: Logger { deps.logger }
@@ -62,7 +63,7 @@ public struct Pipeline {
         self.deps = deps
         self.config = config
         let restored = try deps.store.activeAlarms()
-        engine = DetectionEngine(config: config, restoring: restored)
+        engine = DetectionEngine(config: config, restoring: restored, snapshot: Self.storedSnapshot(deps.store, config: config, logger: deps.logger))
         decoder = IngestDecoder(config: config, futureCheck: !deps.eventClock)
         aggregator = ReadingAggregator(bucketMs: Int64(config.storage.aggregateMinutes) * 60_000)
         var k: [String: DeviceKind] = [:]
@@ -76,6 +77,7 @@ public struct Pipeline {
         deps.devices.publish([], now: deps.eventClock ? 0 : now)
         lastFlush = now
         lastSummary = now
+        lastSnapshot = now
         if !restored.isEmpty {
             logger.notice("restored active alarms", metadata: ["count": "\(restored.count)", "ids": "\(restored.map(\.id).joined(separator: ","))"])
         }
@@ -290,15 +292,22 @@ public struct Pipeline {
             unpersisted = pending.filter { !write($0) }
             deps.routing.ring()
         }
-        if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flush(now: now) }
+        if Double(now - lastFlush) >= config.storage.flushIntervalSeconds * 1000 { flushData(now: now) }
+        if now - lastSnapshot >= Self.snapshotIntervalMs { saveSnapshot(now: now) }
         if now - lastSummary >= 60_000 {
             lastSummary = now
             logger.info("status", metadata: ["summary": "\(summary())"])
         }
     }
 
-    /// Writes device state and aggregates in one batch each; prunes old aggregates daily.
+    /// Everything to the database, the core's learned state included (at shutdown).
     public mutating func flush(now: Int64) {
+        flushData(now: now)
+        saveSnapshot(now: now)
+    }
+
+    /// Writes device state and aggregates in one batch each; prunes old aggregates daily.
+    mutating func flushData(now: Int64) {
         lastFlush = now
         do {
             let buckets = aggregator.drain()

@@ -59,7 +59,15 @@ public struct DetectionEngine: Sendable {
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
     ///   - restoring: active alarms from the store, so that a restart neither repeats nor forgets them.
-    public init(config: BuildingConfig, rules: [any DetectionRule.Type] = RuleCatalog.all, restoring alarms: [Alarm] = []) {
+    ///   - snapshot: what an earlier engine had learned (`snapshot()`): event time, the rules'
+    ///     learned state of every device whose configuration is unchanged, pending clears and
+    ///     chatter counts. A snapshot of another version or building is ignored
+    ///     (`EngineSnapshot.incompatibility(with:)` says why). The alarms win where the two
+    ///     disagree: which alarms a rule has raised always comes from `restoring`.
+    public init(
+        config: BuildingConfig, rules: [any DetectionRule.Type] = RuleCatalog.all, restoring alarms: [Alarm] = [],
+        snapshot: EngineSnapshot? = nil
+    ) {
         self.config = config
         self.latenessMs = Int64(config.ingest.latenessSeconds * 1000)
         let thresholds = Thresholds(config: config)
@@ -73,26 +81,91 @@ public struct DetectionEngine: Sendable {
         self.rulesByKind = kinds.map { k in rules.indices.filter { rules[$0].deviceKinds.contains(k) } }
         self.tickRules = rules.indices.filter { rules[$0].usesTicks }
         self.lastSeen = Array(repeating: .min, count: config.devices.count)
-        self.book = AlarmBook(building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds))
+        var book = AlarmBook(building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds))
+        let snap = snapshot.flatMap { $0.incompatibility(with: config) == nil ? $0 : nil }
+        if let snap {
+            book.restore(snap.book)
+            Self.restoreRuleStates(snap, config: config, into: &ruleValues)
+        }
         for a in alarms where a.isActive {
-            let slot = a.key.device.flatMap { s[$0] }
-            for i in ruleValues.indices { ruleValues[i].restore(a, slot: slot) }
             if a.key.type == .unregisteredDevice {
                 if let dev = a.key.device { unregisteredReported.insert(dev) } else { unregisteredOverflowReported = true }
             }
+            // A clearing alarm's rule has already reported normal: it does not own it any more.
+            guard !book.isClearing(a.key) else { continue }
+            let slot = a.key.device.flatMap { s[$0] }
+            for i in ruleValues.indices { ruleValues[i].restore(a, slot: slot) }
         }
+        self.book = book
         self.rules = ruleValues
         var estimator = OccupancyEstimator(config: config, thresholds: thresholds)
         for a in alarms where a.isActive && a.key.type == .groupRentalSuspected { estimator.restore(a) }
         self.occupancy = estimator
         scratch.reserveCapacity(16)
+        if let snap {
+            now = snap.now
+            for (id, t) in snap.lastSeen { if let slot = s[id] { lastSeen[slot] = t } }
+            for id in snap.unregisteredReported where unregisteredReported.count < Self.unregisteredAlarmLimit { unregisteredReported.insert(id) }
+            unregisteredOverflowReported = unregisteredOverflowReported || snap.unregisteredOverflowReported
+            pendingCommands = snap.pendingCommands.filter { book.alarm(id: $0.alarmID) != nil }
+                .map { PendingCommand(alarmID: $0.alarmID, device: $0.device, port: $0.port, deadline: $0.deadline) }
+        }
+    }
+
+    /// Gives each persistent rule the state of every device whose configuration is unchanged.
+    private static func restoreRuleStates(_ snap: EngineSnapshot, config: BuildingConfig, into rules: inout [any DetectionRule]) {
+        var seen: Set<String> = []
+        let unchanged: [Bool] = config.devices.map { d in
+            seen.insert(d.id).inserted && snap.devices[d.id] == d.stateFingerprint(in: config)
+        }
+        for i in rules.indices {
+            guard var rule = rules[i] as? any PersistentRule else { continue }
+            if let states = snap.rules.states[type(of: rule).id] {
+                for (slot, d) in config.devices.enumerated() where unchanged[slot] {
+                    if let state = states[d.id] { _ = rule.restoreErased(state, slot: slot, now: snap.now) }
+                }
+            }
+            rule.restored(now: snap.now)
+            rules[i] = rule
+        }
+    }
+
+    /// What this engine has learned, to be given back to `init(config:restoring:snapshot:)`
+    /// after a restart or a reload.
+    public func snapshot() -> EngineSnapshot {
+        var devices: [String: String] = [:]
+        var seen: [String: Int64] = [:]
+        for (id, slot) in slots {
+            devices[id] = deviceConfigs[slot].stateFingerprint(in: config)
+            if lastSeen[slot] != .min { seen[id] = lastSeen[slot] }
+        }
+        var states: [String: [String: any Codable & Sendable]] = [:]
+        for rule in rules {
+            guard let p = rule as? any PersistentRule else { continue }
+            var m: [String: any Codable & Sendable] = [:]
+            for (id, slot) in slots { if let st = p.erasedDeviceState(slot: slot) { m[id] = st } }
+            if !m.isEmpty { states[type(of: p).id] = m }
+        }
+        return EngineSnapshot(
+            version: EngineSnapshot.currentVersion, building: config.gateway.building, now: now, devices: devices, lastSeen: seen,
+            unregisteredReported: unregisteredReported.sorted(), unregisteredOverflowReported: unregisteredOverflowReported,
+            pendingCommands: pendingCommands.map { .init(alarmID: $0.alarmID, device: $0.device, port: $0.port, deadline: $0.deadline) },
+            book: book.snapshot(), rules: .init(states))
+    }
+
+    /// Each device's offline timeout (ms) as supervision applies it now: `missed_reports` ×
+    /// its configured or learned report interval (`DeviceOfflineRule.offlineTimeoutMs`).
+    public var offlineTimeouts: [String: Int64] {
+        for rule in rules { if let r = rule as? DeviceOfflineRule { return r.offlineTimeouts } }
+        return [:]
     }
 
     /// The same engine on a reloaded configuration: active alarms (with their lifecycle
-    /// state, chattering latches included) and event time are kept. Rules and the occupancy
-    /// estimator start again from the new configuration and relearn their baselines.
+    /// state, chattering latches included), event time, and the rules' learned state of every
+    /// device whose configuration did not change are kept (through `snapshot()`). Devices
+    /// that changed, and the occupancy estimator, start again and relearn.
     public func reconfigured(_ new: BuildingConfig) -> DetectionEngine {
-        var e = DetectionEngine(config: new, restoring: activeAlarms)
+        var e = DetectionEngine(config: new, restoring: activeAlarms, snapshot: snapshot())
         e.now = now
         e.unregisteredReported = unregisteredReported
         e.unregisteredOverflowReported = unregisteredOverflowReported
@@ -103,13 +176,6 @@ public struct DetectionEngine: Sendable {
     }
 
     public var activeAlarms: [Alarm] { book.active.values.sorted { $0.key < $1.key } }
-
-    /// Each device's offline timeout (ms) as supervision applies it now: `missed_reports` ×
-    /// its configured or learned report interval (`DeviceOfflineRule.offlineTimeoutMs`).
-    public var offlineTimeouts: [String: Int64] {
-        for rule in rules { if let r = rule as? DeviceOfflineRule { return r.offlineTimeouts } }
-        return [:]
-    }
 
     /// Handles one input; returns what it caused, in a deterministic order.
     public mutating func handle(_ input: CoreInput) -> [CoreOutput] {

@@ -164,3 +164,33 @@ public struct DeviceOfflineRule: DetectionRule {
 
     private func key(_ d: DeviceConfig) -> AlarmKey { AlarmKey(type: .deviceOffline, device: d.id, unit: d.unit) }
 }
+
+extension DeviceOfflineRule: PersistentRule {
+    /// The device's last message and its learned cadence.
+    struct DeviceState: Sendable, Codable {
+        var lastSeen: Int64
+        var cadence: ReportCadence?
+    }
+
+    func deviceState(slot: Int) -> DeviceState? {
+        lastSeen[slot] == .min ? nil : DeviceState(lastSeen: lastSeen[slot], cadence: cadence[slot])
+    }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        lastSeen[slot] = s.lastSeen
+        if cadence[slot] != nil, let c = s.cadence {
+            cadence[slot] = c
+            timeoutMs[slot] = Self.offlineTimeoutMs(devices[slot], thresholds: thresholds, cadence: c)
+        }
+    }
+
+    /// Supervision had started before the snapshot: it goes on from the restored last messages.
+    mutating func restored(now: Int64) {
+        guard now > 0, !started else { return }
+        started = true
+        for i in lastSeen.indices where timeoutMs[i] > 0 {
+            if lastSeen[i] == .min { lastSeen[i] = now }
+            schedule(i)
+        }
+    }
+}
