@@ -12,6 +12,8 @@ public final class DeviceLedger: Sendable {
         /// The time "now" means for offline decisions: the wall clock, or on the event clock
         /// the core's event time.
         var now: Int64 = 0
+        /// Each device's offline timeout as the core's supervision applies it (learned cadence).
+        var offlineTimeouts: [String: Int64] = [:]
     }
 
     private let state = Mutex(State())
@@ -29,16 +31,22 @@ public final class DeviceLedger: Sendable {
         }
     }
 
+    func publishOfflineTimeouts(_ timeouts: [String: Int64]) {
+        state.withLock { $0.offlineTimeouts = timeouts }
+    }
+
     public var rows: [String: Store.DeviceRow] { state.withLock { $0.rows } }
 
     /// Counts the configured devices, all from one consistent reading.
     public func census(_ config: BuildingConfig) -> DeviceCensus {
-        state.withLock { s in DeviceCensus(config: config, rows: s.rows, now: s.now) }
+        state.withLock { s in DeviceCensus(config: config, rows: s.rows, now: s.now, offlineTimeouts: s.offlineTimeouts) }
     }
 }
 
 /// Registered devices by state, and which are offline: a device is offline when its last
-/// status said so or it missed three reports (`report_interval_s`, default 60 s).
+/// status said so or it has been silent for the core's offline timeout (`missed_reports` ×
+/// its `report_interval_s`, or the cadence learned from its traffic, or the default 60 s):
+/// the same figure the `device_offline` rule applies (`DeviceOfflineRule.offlineTimeoutMs`).
 public struct DeviceCensus: Sendable, Equatable {
     public var registered = 0
     public var online = 0
@@ -47,12 +55,14 @@ public struct DeviceCensus: Sendable, Equatable {
     public var offlineIDs: Set<String> = []
     public var now: Int64 = 0
 
-    init(config: BuildingConfig, rows: [String: Store.DeviceRow], now: Int64) {
+    init(config: BuildingConfig, rows: [String: Store.DeviceRow], now: Int64, offlineTimeouts: [String: Int64] = [:]) {
         self.now = now
         registered = config.devices.count
+        let thresholds = Thresholds(config: config)
         for d in config.devices {
             guard let row = rows[d.id] else { neverSeen += 1; continue }
-            if Self.isOffline(row, interval: d.reportIntervalSeconds, now: now) {
+            let timeout = offlineTimeouts[d.id] ?? DeviceOfflineRule.offlineTimeoutMs(d, thresholds: thresholds, cadence: nil)
+            if Self.isOffline(row, timeoutMs: timeout, now: now) {
                 offline += 1
                 offlineIDs.insert(d.id)
             } else {
@@ -61,7 +71,7 @@ public struct DeviceCensus: Sendable, Equatable {
         }
     }
 
-    static func isOffline(_ row: Store.DeviceRow, interval: Double?, now: Int64) -> Bool {
-        row.online == false || now - row.lastSeen > 3 * Int64((interval ?? 60) * 1000)
+    static func isOffline(_ row: Store.DeviceRow, timeoutMs: Int64, now: Int64) -> Bool {
+        row.online == false || (timeoutMs > 0 && now - row.lastSeen >= timeoutMs)
     }
 }

@@ -57,6 +57,7 @@ public struct Pipeline {
     var lastFlush: Int64
     var lastSummary: Int64
     var lastRetention: Int64 = 0
+    var lastSnapshot: Int64
     var kinds: [String: DeviceKind]
     let gatewayStatusTopic: String
     var logger: Logger { deps.logger }
@@ -66,7 +67,7 @@ public struct Pipeline {
         self.deps = deps
         self.config = config
         let restored = try deps.store.activeAlarms()
-        engine = DetectionEngine(config: config, restoring: restored)
+        engine = DetectionEngine(config: config, restoring: restored, snapshot: Self.storedSnapshot(deps.store, config: config, logger: deps.logger))
         decoder = IngestDecoder(config: config, futureCheck: !deps.eventClock)
         aggregator = ReadingAggregator(bucketMs: Int64(config.storage.aggregateMinutes) * 60_000)
         var k: [String: DeviceKind] = [:]
@@ -80,6 +81,7 @@ public struct Pipeline {
         deps.devices.publish([], now: deps.eventClock ? 0 : now)
         lastFlush = now
         lastSummary = now
+        lastSnapshot = now
         if !restored.isEmpty {
             logger.notice("restored active alarms", metadata: ["count": "\(restored.count)", "ids": "\(restored.map(\.id).joined(separator: ","))"])
         }
@@ -313,6 +315,7 @@ public struct Pipeline {
         } else if !pendingBuckets.isEmpty || !pendingRows.isEmpty {
             writeFlushSlice(limit: Self.flushSliceRows)
         }
+        if now - lastSnapshot >= Self.snapshotIntervalMs { saveSnapshot(now: now) }
         if now - lastSummary >= 60_000 {
             lastSummary = now
             logger.info("status", metadata: ["summary": "\(summary())"])
@@ -325,8 +328,8 @@ public struct Pipeline {
     static let flushSliceRows = 1_000
 
     /// Drains device state and aggregates for the database and writes the first slice; the
-    /// rest goes a slice per tick. `all` (at shutdown) writes everything now. Prunes old
-    /// aggregates daily.
+    /// rest goes a slice per tick. `all` (at shutdown) writes everything now, and the core's
+    /// learned state. Prunes old aggregates daily.
     public mutating func flush(now: Int64, all: Bool = false) {
         lastFlush = now
         if all { writeFlushSlice(limit: .max) }
@@ -336,6 +339,8 @@ public struct Pipeline {
             dirtyDevices.removeAll()
         }
         writeFlushSlice(limit: all ? .max : Self.flushSliceRows)
+        // At shutdown the core's learned state goes too (on a schedule otherwise).
+        if all { saveSnapshot(now: now) }
         guard now - lastRetention > 86_400_000 else { return }
         lastRetention = now
         do {
@@ -374,7 +379,7 @@ public struct Pipeline {
     }
 
     mutating func logRejection(_ r: Rejection, topic: String?, now: Int64) {
-        let key = "\(r.reason.rawValue):\(r.device ?? "")"
+        let key = r.reason.rawValue  // per reason, not per device: made-up ids must not flood the log
         guard let suppressed = rejectLog.admit(key, now: now) else { return }
         var md: Logger.Metadata = ["reason": "\(r.reason.rawValue)", "detail": "\(r.detail)"]
         if let d = r.device { md["device"] = "\(d)" }
@@ -385,6 +390,7 @@ public struct Pipeline {
 
     /// Publishes the gateway's health for the heartbeat, the watchdog and the local API.
     func updateHealth(now: Int64) {
+        deps.devices.publishOfflineTimeouts(engine.offlineTimeouts)
         let census = deps.devices.census(config)
         let stats = deps.statistics.snapshot
         deps.health.update {

@@ -27,6 +27,43 @@ public struct AlarmBook: Sendable {
     /// The earliest clear deadline, so that `clearDue` costs nothing when none is due.
     private var nextDue: Int64 = .max
 
+    /// What the lifecycle knows beyond the active alarms: pending clears (by alarm id) and
+    /// recent raise times per key (chattering). Part of `EngineSnapshot`.
+    public struct Snapshot: Sendable, Codable {
+        public struct Clear: Sendable, Codable, Equatable {
+            public var alarmID: String
+            public var since: Int64
+            public var holdMs: Int64
+            public var due: Int64
+        }
+        public struct Raises: Sendable, Codable, Equatable {
+            public var key: AlarmKey
+            public var times: [Int64]
+        }
+        public var clears: [Clear]
+        public var raises: [Raises]
+    }
+
+    public func snapshot() -> Snapshot {
+        let clears = normalSince.compactMap { key, p in active[key].map { Snapshot.Clear(alarmID: $0.id, since: p.since, holdMs: p.holdMs, due: p.due) } }
+        return Snapshot(
+            clears: clears.sorted { $0.alarmID < $1.alarmID },
+            raises: raises.map { Snapshot.Raises(key: $0.key, times: $0.value) }.sorted { $0.key < $1.key })
+    }
+
+    /// Pending clears of alarms that are still active under the same id, and raise counts.
+    public mutating func restore(_ s: Snapshot) {
+        for c in s.clears {
+            guard let key = idIndex[c.alarmID], active[key] != nil else { continue }
+            normalSince[key] = Pending(since: c.since, holdMs: c.holdMs, due: c.due)
+        }
+        for r in s.raises { raises[r.key] = r.times }
+        recomputeNextDue()
+    }
+
+    /// Whether the alarm with this key is active with its readings back to normal (clearing).
+    public func isClearing(_ key: AlarmKey) -> Bool { normalSince[key] != nil }
+
     private struct Pending: Sendable {
         var since: Int64
         var holdMs: Int64

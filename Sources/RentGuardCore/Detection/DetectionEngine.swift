@@ -23,7 +23,10 @@ public struct DetectionEngine: Sendable {
     private let rulesByKind: [[Int]]
     private let tickRules: [Int]
     private var lastSeen: [Int64]
+    /// Unregistered device ids with their own alarm: at most `unregisteredAlarmLimit`.
     private var unregisteredReported: Set<String> = []
+    /// Whether the gateway-wide alarm for the ids beyond the limit has been raised.
+    private var unregisteredOverflowReported = false
     /// Reused between inputs so that a reading that changes nothing allocates nothing.
     private var scratch: [Condition] = []
     /// Occupancy per unit from the meters, and the group-rental assessment.
@@ -46,10 +49,25 @@ public struct DetectionEngine: Sendable {
     /// soon, and alarms it held before the fault may be gone; it is not itself a fire.
     public static let gatewayFaultSeverity: Severity = .major
 
+    /// How many unregistered device ids get an `unregistered_device` alarm of their own; the
+    /// ids beyond are reported by one building-wide `unregistered_device` alarm (no device)
+    /// and are not remembered, so that a flood of made-up ids keeps memory, the database and
+    /// the registry's traffic flat (issue 11 item 2: 30,000 ids gave 30,000 alarms and 137 MB).
+    /// Assumed: a misconfigured building has a handful of unknown devices, never dozens.
+    public static let unregisteredAlarmLimit = 64
+
     /// - Parameters:
     ///   - rules: the rule types to run; `RuleCatalog.all` by default.
     ///   - restoring: active alarms from the store, so that a restart neither repeats nor forgets them.
-    public init(config: BuildingConfig, rules: [any DetectionRule.Type] = RuleCatalog.all, restoring alarms: [Alarm] = []) {
+    ///   - snapshot: what an earlier engine had learned (`snapshot()`): event time, the rules'
+    ///     learned state of every device whose configuration is unchanged, pending clears and
+    ///     chatter counts. A snapshot of another version or building is ignored
+    ///     (`EngineSnapshot.incompatibility(with:)` says why). The alarms win where the two
+    ///     disagree: which alarms a rule has raised always comes from `restoring`.
+    public init(
+        config: BuildingConfig, rules: [any DetectionRule.Type] = RuleCatalog.all, restoring alarms: [Alarm] = [],
+        snapshot: EngineSnapshot? = nil
+    ) {
         self.config = config
         self.latenessMs = Int64(config.ingest.latenessSeconds * 1000)
         let thresholds = Thresholds(config: config)
@@ -63,26 +81,94 @@ public struct DetectionEngine: Sendable {
         self.rulesByKind = kinds.map { k in rules.indices.filter { rules[$0].deviceKinds.contains(k) } }
         self.tickRules = rules.indices.filter { rules[$0].usesTicks }
         self.lastSeen = Array(repeating: .min, count: config.devices.count)
-        self.book = AlarmBook(building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds))
+        var book = AlarmBook(building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds))
+        let snap = snapshot.flatMap { $0.incompatibility(with: config) == nil ? $0 : nil }
+        if let snap {
+            book.restore(snap.book)
+            Self.restoreRuleStates(snap, config: config, into: &ruleValues)
+        }
         for a in alarms where a.isActive {
+            if a.key.type == .unregisteredDevice {
+                if let dev = a.key.device { unregisteredReported.insert(dev) } else { unregisteredOverflowReported = true }
+            }
+            // A clearing alarm's rule has already reported normal: it does not own it any more.
+            guard !book.isClearing(a.key) else { continue }
             let slot = a.key.device.flatMap { s[$0] }
             for i in ruleValues.indices { ruleValues[i].restore(a, slot: slot) }
-            if a.key.type == .unregisteredDevice, let dev = a.key.device { unregisteredReported.insert(dev) }
         }
+        self.book = book
         self.rules = ruleValues
         var estimator = OccupancyEstimator(config: config, thresholds: thresholds)
         for a in alarms where a.isActive && a.key.type == .groupRentalSuspected { estimator.restore(a) }
         self.occupancy = estimator
         scratch.reserveCapacity(16)
+        if let snap {
+            now = snap.now
+            for (id, t) in snap.lastSeen { if let slot = s[id] { lastSeen[slot] = t } }
+            for id in snap.unregisteredReported where unregisteredReported.count < Self.unregisteredAlarmLimit { unregisteredReported.insert(id) }
+            unregisteredOverflowReported = unregisteredOverflowReported || snap.unregisteredOverflowReported
+            pendingCommands = snap.pendingCommands.filter { book.alarm(id: $0.alarmID) != nil }
+                .map { PendingCommand(alarmID: $0.alarmID, device: $0.device, port: $0.port, deadline: $0.deadline) }
+        }
+    }
+
+    /// Gives each persistent rule the state of every device whose configuration is unchanged.
+    private static func restoreRuleStates(_ snap: EngineSnapshot, config: BuildingConfig, into rules: inout [any DetectionRule]) {
+        var seen: Set<String> = []
+        let unchanged: [Bool] = config.devices.map { d in
+            seen.insert(d.id).inserted && snap.devices[d.id] == d.stateFingerprint(in: config)
+        }
+        for i in rules.indices {
+            guard var rule = rules[i] as? any PersistentRule else { continue }
+            if let states = snap.rules.states[type(of: rule).id] {
+                for (slot, d) in config.devices.enumerated() where unchanged[slot] {
+                    if let state = states[d.id] { _ = rule.restoreErased(state, slot: slot, now: snap.now) }
+                }
+            }
+            rule.restored(now: snap.now)
+            rules[i] = rule
+        }
+    }
+
+    /// What this engine has learned, to be given back to `init(config:restoring:snapshot:)`
+    /// after a restart or a reload.
+    public func snapshot() -> EngineSnapshot {
+        var devices: [String: String] = [:]
+        var seen: [String: Int64] = [:]
+        for (id, slot) in slots {
+            devices[id] = deviceConfigs[slot].stateFingerprint(in: config)
+            if lastSeen[slot] != .min { seen[id] = lastSeen[slot] }
+        }
+        var states: [String: [String: any Codable & Sendable]] = [:]
+        for rule in rules {
+            guard let p = rule as? any PersistentRule else { continue }
+            var m: [String: any Codable & Sendable] = [:]
+            for (id, slot) in slots { if let st = p.erasedDeviceState(slot: slot) { m[id] = st } }
+            if !m.isEmpty { states[type(of: p).id] = m }
+        }
+        return EngineSnapshot(
+            version: EngineSnapshot.currentVersion, building: config.gateway.building, now: now, devices: devices, lastSeen: seen,
+            unregisteredReported: unregisteredReported.sorted(), unregisteredOverflowReported: unregisteredOverflowReported,
+            pendingCommands: pendingCommands.map { .init(alarmID: $0.alarmID, device: $0.device, port: $0.port, deadline: $0.deadline) },
+            book: book.snapshot(), rules: .init(states))
+    }
+
+    /// Each device's offline timeout (ms) as supervision applies it now: `missed_reports` ×
+    /// its configured or learned report interval (`DeviceOfflineRule.offlineTimeoutMs`).
+    public var offlineTimeouts: [String: Int64] {
+        for rule in rules { if let r = rule as? DeviceOfflineRule { return r.offlineTimeouts } }
+        return [:]
     }
 
     /// The same engine on a reloaded configuration: active alarms (with their lifecycle
-    /// state, chattering latches included) and event time are kept. Rules and the occupancy
-    /// estimator start again from the new configuration and relearn their baselines.
+    /// state, chattering latches included), event time, and the rules' learned state of every
+    /// device whose configuration did not change are kept (through `snapshot()`). Devices
+    /// that changed, and the occupancy estimator, start again and relearn.
     public func reconfigured(_ new: BuildingConfig) -> DetectionEngine {
-        var e = DetectionEngine(config: new, restoring: activeAlarms)
+        var e = DetectionEngine(config: new, restoring: activeAlarms, snapshot: snapshot())
         e.now = now
         e.unregisteredReported = unregisteredReported
+        e.unregisteredOverflowReported = unregisteredOverflowReported
         for (id, slot) in slots where lastSeen[slot] != .min {
             if let newSlot = e.slots[id] { e.lastSeen[newSlot] = lastSeen[slot] }
         }
@@ -122,12 +208,7 @@ public struct DetectionEngine: Sendable {
             book.acknowledge(id: id, by: by, note: note, at: max(at, now), into: &out)
         case let .unregisteredDevice(id, topic, at):
             advance(to: at, into: &out)
-            guard unregisteredReported.insert(id).inserted else { return }
-            let c = Condition.active(
-                AlarmKey(type: .unregisteredDevice, device: id), .warning, at: at,
-                evidence: ["topic": .string(topic), "reason": "device id not in the gateway's device registry"],
-                clearHoldMs: .max)
-            book.apply(c, location: nil, now: now, into: &out)
+            reportUnregistered(id, topic: topic, at: at, into: &out)
         case let .commandResult(alarmID, device, port, acknowledged, at):
             advance(to: at, into: &out)
             book.recordCommandResult(alarmID: alarmID, device: device, port: port, acknowledged: acknowledged, at: at)
@@ -140,6 +221,33 @@ public struct DetectionEngine: Sendable {
                 evidence: .object(members), clearHoldMs: .max)
             book.apply(c, location: nil, now: now, into: &out)
         }
+    }
+
+    /// One alarm per unregistered id up to the limit; past it, one building-wide alarm that
+    /// names the ids already reported. Nothing per id is kept beyond the limit.
+    private mutating func reportUnregistered(_ id: String, topic: String, at: Int64, into out: inout [CoreOutput]) {
+        if unregisteredReported.contains(id) { return }
+        let c: Condition
+        if unregisteredReported.count < Self.unregisteredAlarmLimit {
+            unregisteredReported.insert(id)
+            c = Condition.active(
+                AlarmKey(type: .unregisteredDevice, device: id), .warning, at: at,
+                evidence: ["topic": .string(topic), "reason": "device id not in the gateway's device registry"],
+                clearHoldMs: .max)
+        } else {
+            guard !unregisteredOverflowReported else { return }
+            unregisteredOverflowReported = true
+            let first = unregisteredReported.sorted().prefix(Self.unregisteredAlarmLimit).map { JSONValue.string($0) }
+            c = Condition.active(
+                AlarmKey(type: .unregisteredDevice), .warning, at: at,
+                evidence: [
+                    "topic": .string(topic),
+                    "reason": "more unregistered device ids than the gateway reports one by one; further ids are only counted (rentguard_messages_rejected_total, reason unknown_device)",
+                    "reported_ids": .array(Array(first)), "limit": JSONValue(Self.unregisteredAlarmLimit),
+                ],
+                clearHoldMs: .max)
+        }
+        book.apply(c, location: nil, now: now, into: &out)
     }
 
     private mutating func handleReading(_ r: Reading, into out: inout [CoreOutput]) {

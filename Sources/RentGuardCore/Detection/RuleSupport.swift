@@ -3,7 +3,7 @@
 
 /// Recent samples of one quantity, kept sorted by event time so that out-of-order readings
 /// within the lateness bound land where they belong. Bounded in age and in count.
-struct SampleWindow: Sendable {
+struct SampleWindow: Sendable, Codable {
     private(set) var ts: [Int64] = []
     private(set) var values: [Double] = []
     let maxCount: Int
@@ -78,6 +78,9 @@ struct DeadlineQueue: Sendable {
 
     var isEmpty: Bool { heap.isEmpty }
     var next: Int64 { heap.first?.at ?? .max }
+
+    /// The deadlines queued for one slot, in time order (for snapshots).
+    func entries(slot: Int) -> [Int64] { heap.filter { $0.slot == slot }.map(\.at).sorted() }
 
     mutating func push(_ at: Int64, _ slot: Int) {
         heap.append((at, slot))
@@ -154,6 +157,11 @@ struct PortTable<State: Sendable>: Sendable {
             table[slot][port - 1] = newValue
         }
     }
+
+    /// One device's ports (port 1 first), for snapshots.
+    func row(_ slot: Int) -> [State] { table[slot] }
+
+    mutating func setRow(_ slot: Int, _ row: [State]) { table[slot] = Array(row.prefix(4096)) }
 
     mutating func ensure(slot: Int, port: Int) {
         guard port >= 1 && port <= 4096 else { return }
@@ -253,6 +261,20 @@ struct Persistence: Sendable {
     mutating func reset(_ code: Int) { since[code] = nil }
 
     func pendingSince(_ code: Int) -> Int64? { since[code] }
+
+    /// One device's pending conditions (port → since), for snapshots.
+    func entries(slot: Int) -> [Int: Int64] {
+        var m: [Int: Int64] = [:]
+        for (code, s) in since where Self.slot(code) == slot { m[Self.port(code)] = s }
+        return m
+    }
+
+    /// A pending condition from a snapshot taken at `now`: its deadline is queued again if
+    /// still ahead (one already passed was decided before the snapshot).
+    mutating func restore(_ code: Int, since s: Int64, persistMs: Int64, now: Int64) {
+        since[code] = s
+        if persistMs > 0, s + persistMs > now { queue.push(s + persistMs, code) }
+    }
 
     /// Deadlines due at `now` whose condition has held throughout: (deadline, code).
     mutating func due(_ now: Int64, persistMs: (Int) -> Int64) -> [(at: Int64, code: Int)] {

@@ -80,7 +80,7 @@ public struct AbnormalConsumptionRule: DetectionRule {
         var leakMin = 10.0, leakHours = 12, leakNight = 3, nightStart = 23.0, nightEnd = 5.0, leakGapMs: Int64 = 7_200_000
     }
     /// A water meter's hourly flow count.
-    struct Water: Sendable {
+    struct Water: Sendable, Codable {
         var lastTs: Int64 = .min
         var lastL = 0.0
         var hour: Int64 = .min
@@ -91,7 +91,7 @@ public struct AbnormalConsumptionRule: DetectionRule {
         var minHourL = Double.infinity
         var asserted = false
     }
-    struct State: Sendable {
+    struct State: Sendable, Codable {
         var day: Int64 = .min
         var kwh = 0.0
         var coveredMs: Int64 = 0
@@ -265,5 +265,22 @@ public struct AbnormalConsumptionRule: DetectionRule {
         s.day = day
         s.kwh = 0
         s.coveredMs = 0
+    }
+}
+
+extension AbnormalConsumptionRule: PersistentRule {
+    /// The learned daily baseline (14 days to rebuild) and the water meter's hourly count.
+    struct DeviceState: Sendable, Codable {
+        var power: State
+        var water: Water
+    }
+
+    func deviceState(slot: Int) -> DeviceState? { DeviceState(power: state[slot], water: water[slot]) }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        state[slot] = s.power
+        water[slot] = s.water
+        state[slot].asserted = false  // from the active alarms
+        water[slot].asserted = false
     }
 }

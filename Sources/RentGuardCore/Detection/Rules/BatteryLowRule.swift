@@ -80,3 +80,10 @@ public struct BatteryLowRule: DetectionRule {
         }
     }
 }
+
+extension BatteryLowRule: PersistentRule {
+    /// When the detector last sent `battery_low` (its alarm expires after the event window).
+    func deviceState(slot: Int) -> Int64? { lastEvent[slot] == .min ? nil : lastEvent[slot] }
+
+    mutating func restoreDeviceState(_ s: Int64, slot: Int, now: Int64) { lastEvent[slot] = s }
+}

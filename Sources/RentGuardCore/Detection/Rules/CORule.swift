@@ -43,7 +43,7 @@ public struct CORule: DetectionRule {
         var maxGapMs: Int64 = 900_000, holdMs: Int64 = 300_000
     }
 
-    struct State: Sendable {
+    struct State: Sendable, Codable {
         var cohb = 0.0
         var lastPpm = 0.0
         var lastTs: Int64 = .min
@@ -102,5 +102,15 @@ public struct CORule: DetectionRule {
             s.asserted = false
             out.append(.normal(key, at: reading.ts, clearHoldMs: p.holdMs))
         }
+    }
+}
+
+extension CORule: PersistentRule {
+    /// The modelled COHb and the last reading it integrates from.
+    func deviceState(slot: Int) -> State? { state[slot].lastTs == .min ? nil : state[slot] }
+
+    mutating func restoreDeviceState(_ s: State, slot: Int, now: Int64) {
+        state[slot] = s
+        state[slot].asserted = false  // from the active alarms
     }
 }

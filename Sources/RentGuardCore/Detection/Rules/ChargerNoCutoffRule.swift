@@ -37,7 +37,7 @@ public struct ChargerNoCutoffRule: DetectionRule {
         var floatW = 45.0, floatMs: Int64 = 2_700_000, cutW = 3.0, maxFloatMs: Int64 = 7_200_000, holdMs: Int64 = 60_000
         var portOff = false
     }
-    struct Port: Sendable {
+    struct Port: Sendable, Codable {
         var fullSince: Int64? = nil
         var overFloatSince: Int64? = nil
         var asserted = false
@@ -110,5 +110,14 @@ public struct ChargerNoCutoffRule: DetectionRule {
 
     private func key(_ d: DeviceConfig, _ port: Int) -> AlarmKey {
         AlarmKey(type: .chargerNoCutoff, device: d.id, port: port, unit: d.unit)
+    }
+}
+
+extension ChargerNoCutoffRule: PersistentRule {
+    /// Per port: since when it has been full, and floating above the float level.
+    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+
+    mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        ports.setRow(slot, s.map { var p = $0; p.asserted = false; return p })  // asserted: from the active alarms
     }
 }

@@ -42,7 +42,7 @@ public struct ChargerOvercurrentRule: DetectionRule {
         var persistMs: Int64 = 5000, holdMs: Int64 = 60_000
         var portOff = false
     }
-    struct Port: Sendable {
+    struct Port: Sendable, Codable {
         var severity: Severity? = nil
         var current = 0.0, power = 0.0
         var pendingCritical = false
@@ -136,5 +136,22 @@ public struct ChargerOvercurrentRule: DetectionRule {
         let cmd = sev == .critical && p.portOff
             ? ConditionCommand(device: d.id, command: "port_off", port: port, reason: "charger_overcurrent") : nil
         return .active(key(d, port), sev, at: at, evidence: ev.json, clearHoldMs: p.holdMs, command: cmd)
+    }
+}
+
+extension ChargerOvercurrentRule: PersistentRule {
+    /// Per port: the last current and power, and since when it has been over the limit.
+    struct DeviceState: Sendable, Codable {
+        var ports: [Port]
+        var overSince: [Int: Int64]
+    }
+
+    func deviceState(slot: Int) -> DeviceState? {
+        ports.row(slot).isEmpty ? nil : DeviceState(ports: ports.row(slot), overSince: persist.entries(slot: slot))
+    }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        ports.setRow(slot, s.ports.map { var p = $0; p.severity = nil; return p })  // severity: from the active alarms
+        for (port, since) in s.overSince { persist.restore(Persistence.code(slot, port), since: since, persistMs: params[slot].persistMs, now: now) }
     }
 }

@@ -42,7 +42,7 @@ public struct ChargerOverheatRule: DetectionRule {
         var windowMs: Int64 = 300_000, holdMs: Int64 = 300_000
         var portOff = false
     }
-    struct Port: Sendable {
+    struct Port: Sendable, Codable {
         var severity: Severity? = nil
         var window = SampleWindow(maxCount: 24)
     }
@@ -115,5 +115,14 @@ public struct ChargerOverheatRule: DetectionRule {
 
     private func key(_ d: DeviceConfig, _ port: Int) -> AlarmKey {
         AlarmKey(type: .chargerOverheat, device: d.id, port: port, unit: d.unit)
+    }
+}
+
+extension ChargerOverheatRule: PersistentRule {
+    /// Per port: the recent temperatures (the rise window).
+    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+
+    mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        ports.setRow(slot, s.map { var p = $0; p.severity = nil; return p })  // severity: from the active alarms
     }
 }

@@ -23,7 +23,7 @@ public struct ChargerOvertimeRule: DetectionRule {
 
     public static let parameters = [warnHours, cutHours, clearHold]
 
-    struct Port: Sendable {
+    struct Port: Sendable, Codable {
         var start: Int64? = nil
         var severity: Severity? = nil
     }
@@ -108,5 +108,14 @@ public struct ChargerOvertimeRule: DetectionRule {
 
     private func key(_ d: DeviceConfig, _ port: Int) -> AlarmKey {
         AlarmKey(type: .chargerOvertime, device: d.id, port: port, unit: d.unit)
+    }
+}
+
+extension ChargerOvertimeRule: PersistentRule {
+    /// Per port: when its charging session started.
+    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+
+    mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        ports.setRow(slot, s.map { var p = $0; p.severity = nil; return p })  // severity: from the active alarms
     }
 }

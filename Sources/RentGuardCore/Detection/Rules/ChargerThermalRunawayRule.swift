@@ -65,7 +65,7 @@ public struct ChargerThermalRunawayRule: DetectionRule {
         var clear = 45.0, holdMs: Int64 = 900_000
         var portOff = false
     }
-    struct Port: Sendable {
+    struct Port: Sendable, Codable {
         var stage: UInt8 = 0  // 0 none, 1 precursor, 2 signature
         var temps = SampleWindow(maxCount: 48)
         var volts = SampleWindow(maxCount: 48)
@@ -159,5 +159,14 @@ public struct ChargerThermalRunawayRule: DetectionRule {
 
     private func key(_ d: DeviceConfig, _ port: Int) -> AlarmKey {
         AlarmKey(type: .chargerThermalRunaway, device: d.id, port: port, unit: d.unit)
+    }
+}
+
+extension ChargerThermalRunawayRule: PersistentRule {
+    /// Per port: the recent temperatures and voltages.
+    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+
+    mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        ports.setRow(slot, s.map { var p = $0; p.stage = 0; return p })  // stage: from the active alarms
     }
 }

@@ -26,7 +26,7 @@ public struct FireRule: DetectionRule {
 
     public static let parameters = [coLevel, clearHold]
 
-    struct Det: Sendable {
+    struct Det: Sendable, Codable {
         var smoke = false, heat = false, co = false
         var obscuration: Double? = nil, temperature: Double? = nil, coPpm: Double? = nil, rate: Double? = nil
         var flag = false
@@ -184,5 +184,22 @@ public struct FireRule: DetectionRule {
                 out.append(.normal(key, at: ts, clearHoldMs: holdMs))
             }
         }
+    }
+}
+
+extension FireRule: PersistentRule {
+    /// The detector's last verdicts (smoke, heat, CO) and its temperature window.
+    struct DeviceState: Sendable, Codable {
+        var det: Det
+        var window: SampleWindow
+    }
+
+    func deviceState(slot: Int) -> DeviceState? {
+        det[slot].ts == .min && windows[slot].isEmpty && det[slot].testUntil == .min ? nil : DeviceState(det: det[slot], window: windows[slot])
+    }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        det[slot] = s.det
+        windows[slot] = s.window
     }
 }

@@ -115,3 +115,10 @@ public struct HeatRule: DetectionRule {
         }
     }
 }
+
+extension HeatRule: PersistentRule {
+    /// The detector's temperature window (the rate of rise).
+    func deviceState(slot: Int) -> SampleWindow? { windows[slot].isEmpty ? nil : windows[slot] }
+
+    mutating func restoreDeviceState(_ s: SampleWindow, slot: Int, now: Int64) { windows[slot] = s }
+}

@@ -95,7 +95,7 @@ public struct IndoorEbikeChargingRule: DetectionRule {
         var keep = 0.75, steady = 0.2, context = 100.0, days = 7, minDays = 3
         var nightStart = 18.0, nightEnd = 6.0, offset = LocalTimeZone.chinaStandardTime, holdMs: Int64 = 3_600_000
     }
-    struct State: Sendable {
+    struct State: Sendable, Codable {
         var block: Int64 = .min
         var blockMin = Double.infinity
         /// Blocks closed since the last restart (the ring holds the last `ringSize`).
@@ -262,5 +262,25 @@ public struct IndoorEbikeChargingRule: DetectionRule {
         s.start = start
         s.held = 0
         s.lastExcess = step
+    }
+}
+
+extension IndoorEbikeChargingRule: PersistentRule {
+    /// The learned base load (daily floor minima), the open candidate and the block minima.
+    struct DeviceState: Sendable, Codable {
+        var state: State
+        var ring: [Double]
+    }
+
+    func deviceState(slot: Int) -> DeviceState? {
+        guard state[slot].block != .min else { return nil }
+        return DeviceState(state: state[slot], ring: Array(ring[slot * Self.ringSize..<(slot + 1) * Self.ringSize]))
+    }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard s.ring.count == Self.ringSize else { return }
+        state[slot] = s.state
+        state[slot].asserted = false  // from the active alarms
+        ring.replaceSubrange(slot * Self.ringSize..<(slot + 1) * Self.ringSize, with: s.ring)
     }
 }

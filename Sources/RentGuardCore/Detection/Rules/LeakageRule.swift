@@ -33,7 +33,7 @@ public struct LeakageRule: DetectionRule {
         var alarm = 300.0, critical = 500.0, clear = 200.0
         var persistMs: Int64 = 10_000, holdMs: Int64 = 300_000
     }
-    struct State: Sendable {
+    struct State: Sendable, Codable {
         var severity: Severity? = nil
         var last = 0.0
         var lastTs: Int64 = .min
@@ -109,4 +109,22 @@ public struct LeakageRule: DetectionRule {
     }
 
     private func key(_ d: DeviceConfig) -> AlarmKey { AlarmKey(type: .leakage, device: d.id, unit: d.unit) }
+}
+
+extension LeakageRule: PersistentRule {
+    /// The last residual current, and since when it has been over the alarm level.
+    struct DeviceState: Sendable, Codable {
+        var state: State
+        var overSince: Int64?
+    }
+
+    func deviceState(slot: Int) -> DeviceState? {
+        state[slot].lastTs == .min ? nil : DeviceState(state: state[slot], overSince: persist.entries(slot: slot)[0])
+    }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        state[slot] = s.state
+        state[slot].severity = nil  // from the active alarms
+        if let since = s.overSince { persist.restore(Persistence.code(slot, 0), since: since, persistMs: params[slot].persistMs, now: now) }
+    }
 }

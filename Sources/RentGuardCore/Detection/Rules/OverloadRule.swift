@@ -97,7 +97,7 @@ public struct OverloadRule: DetectionRule {
             return logInterp(short, shortS, instant, 0.1)
         }
     }
-    struct State: Sendable {
+    struct State: Sendable, Codable {
         var dose = 0.0
         var lastRatio = 0.0
         var lastTs: Int64 = .min
@@ -218,4 +218,14 @@ func logDet(_ x: Double) -> Double {
         n += 2
     }
     return 2 * sum + e * 0.693_147_180_559_945_3
+}
+
+extension OverloadRule: PersistentRule {
+    /// The thermal dose of the flat's wiring and the over-current timers.
+    func deviceState(slot: Int) -> State? { state[slot].lastTs == .min ? nil : state[slot] }
+
+    mutating func restoreDeviceState(_ s: State, slot: Int, now: Int64) {
+        state[slot] = s
+        state[slot].severity = nil  // from the active alarms
+    }
 }

@@ -72,7 +72,7 @@ public struct SmokeRule: DetectionRule {
         var nuisance = false
     }
 
-    struct State: Sendable {
+    struct State: Sendable, Codable {
         /// 0 none, 1 pre-alarm asserted, 2 alarm asserted.
         var stage: UInt8 = 0
         var alarmSince: Int64? = nil
@@ -241,5 +241,24 @@ public struct SmokeRule: DetectionRule {
         if let lt = s.lastTestAt { ev.add("last_test_at", lt) }
         ev.add("reading_ts", s.lastTs == .min ? at : (t != nil ? at : s.lastTs))
         return .active(key(d), sev, at: at, evidence: ev.json, clearHoldMs: p.holdMs)
+    }
+}
+
+extension SmokeRule: PersistentRule {
+    /// The obscuration verification timers (and their queued deadlines), the last reading
+    /// and the test window.
+    struct DeviceState: Sendable, Codable {
+        var state: State
+        var deadlines: [Int64]
+    }
+
+    func deviceState(slot: Int) -> DeviceState? {
+        state[slot].lastTs == .min && state[slot].testUntil == .min ? nil : DeviceState(state: state[slot], deadlines: deadlines.entries(slot: slot))
+    }
+
+    mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        state[slot] = s.state
+        state[slot].stage = 0  // from the active alarms
+        for t in s.deadlines where t > now { deadlines.push(t, slot) }
     }
 }

@@ -1,0 +1,42 @@
+import Logging
+import RentGuardCore
+import RentGuardStore
+
+/// The core's learned state across restarts (issue 11 item 11): restored at start, written
+/// every `snapshotIntervalMs` of wall time and at shutdown (`flush`). A reload keeps it in
+/// memory (`DetectionEngine.reconfigured`).
+extension Pipeline {
+    /// How often the snapshot is written. Assumed: a crash loses at most five minutes of
+    /// learning, for one small row write.
+    static let snapshotIntervalMs: Int64 = 300_000
+
+    /// The stored snapshot if it fits this configuration; otherwise nil, with a log line.
+    static func storedSnapshot(_ store: Store, config: BuildingConfig, logger: Logger) -> EngineSnapshot? {
+        switch store.loadEngineSnapshot() {
+        case .none:
+            return nil
+        case let .unreadable(reason):
+            logger.warning("discarding the stored detection state; rules relearn", metadata: ["reason": "\(reason)"])
+            return nil
+        case let .loaded(s):
+            if let reason = s.incompatibility(with: config) {
+                logger.warning("discarding the stored detection state; rules relearn", metadata: ["reason": "\(reason)"])
+                return nil
+            }
+            let r = s.restorable(under: config)
+            logger.notice("restored detection state", metadata: [
+                "event_time": "\(s.now)", "devices_kept": "\(r.kept)", "devices_relearning": "\(r.fresh)",
+            ])
+            return s
+        }
+    }
+
+    mutating func saveSnapshot(now: Int64) {
+        lastSnapshot = now
+        do {
+            try deps.store.saveEngineSnapshot(engine.snapshot(), at: now)
+        } catch {
+            logger.error("cannot write the detection state", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import RentGuardCore
+import RentGuardMQTT
+import RentGuardTesting
+import Testing
+
+/// Issue 11 item 11, end to end: the real daemon on its event clock, a real mosquitto and
+/// SQLite file. Nine days of a power meter (abnormal use on day 9) and an hourly water meter
+/// without `report_interval_s` (a 6 h outage on day 7) are played once into a daemon that
+/// runs throughout, and once into a daemon stopped (SIGTERM) and started again on day 8.
+/// The registry must receive the same alarm transitions: the learned baseline and cadence
+/// survive the restart in the database.
+@Suite(.serialized) struct RestartEquivalenceTests {
+    typealias H = HardeningTests
+    static let t0: Int64 = 1_767_225_600_000
+    static let minute: Int64 = 60_000
+    static let hour: Int64 = 3_600_000
+    static let day: Int64 = 86_400_000
+
+    static let building = """
+    gateway: {id: gw-r, building: restartb, name: "Restart Bldg"}
+    broker: {url: "mqtt://127.0.0.1:1", connect_timeout_s: 2, reconnect_min_s: 0.1, reconnect_max_s: 1}
+    registry:
+      topic_prefix: registry
+    storage:
+      flush_interval_s: 1
+    devices:
+      - {id: PM-1, kind: power_meter, rated_current_a: 40, location: "flat 1"}
+      - {id: WM-1, kind: water_meter, location: "flat 1"}
+    """
+
+    /// (ts, topic, payload), in time order.
+    static let messages: [(ts: Int64, topic: String, payload: [UInt8])] = {
+        var m: [(Int64, String, [UInt8])] = []
+        for q in 0..<(9 * 96) {
+            let ts = t0 + Int64(q) * 15 * minute
+            let w = q / 96 == 8 ? 3200.0 : 250 + Double((q * 37) % 100)
+            m.append((ts, "rg/restartb/PM-1/telemetry", Array(#"{"ts": \#(ts), "power_w": \#(w), "voltage_v": 230, "current_a": \#((w / 230 * 100).rounded() / 100)}"#.utf8)))
+        }
+        for h in 0..<(9 * 24) where !(h >= 6 * 24 + 2 && h < 6 * 24 + 8) {
+            let ts = t0 + Int64(h) * hour + 7_000
+            m.append((ts, "rg/restartb/WM-1/telemetry", Array(#"{"ts": \#(ts), "volume_l": \#(h * 12)}"#.utf8)))
+        }
+        return m.sorted { $0.0 < $1.0 }.map { (ts: $0.0, topic: $0.1, payload: $0.2) }
+    }()
+
+    /// One alarm transition as the registry saw it.
+    struct Seen: Hashable, CustomStringConvertible {
+        var alarmID: String, state: String, type: String
+        var description: String { "\(alarmID) \(state)" }
+    }
+
+    /// Plays the messages into the daemon, restarting it before the message at `restartAt`.
+    static func play(restartAt: Int?) async throws -> (seen: [Seen], log: String) {
+        let dir = try TemporaryDirectory(prefix: "restart")
+        defer { dir.remove() }
+        let broker = try MosquittoBroker(persistence: true)
+        defer { broker.shutdown() }
+        let config = dir.file("building.yaml")
+        try building.write(toFile: config, atomically: true, encoding: .utf8)
+        let registry = try await TestSubscriber(port: broker.port, filter: "registry/restartb/alarms")
+        var logger = Logger(label: "restart-devices")
+        logger.logLevel = .warning
+        let publisher = try MQTTClient(
+            options: MQTTClientOptions(host: "127.0.0.1", port: broker.port, clientID: "restart-devices", cleanStart: true, protocolVersion: .v5),
+            logger: logger)
+        publisher.start()
+        try await publisher.waitUntilConnected(timeout: .seconds(10))
+        let httpPort = try freeLoopbackPort()
+        var log = ""
+        func start() async throws -> DaemonProcess {
+            let d = try DaemonProcess(
+                arguments: ["--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"),
+                            "--event-clock", "--http-listen", "127.0.0.1:\(httpPort)"],
+                logFile: dir.file("rentguardd.log"))
+            guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
+                throw TestingError("daemon did not start:\n\(d.logSinceStart)")
+            }
+            return d
+        }
+        /// Publishes a part and waits until the daemon has taken every message of it.
+        func feed(_ part: ArraySlice<(ts: Int64, topic: String, payload: [UInt8])>, into d: DaemonProcess, baseline: Int) async throws {
+            let results = await publisher.publishBatch(part.map { (topic: $0.topic, payload: $0.payload) }, qos: 1, timeout: .seconds(60))
+            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+            let done = await H.waitUntil(timeout: .seconds(120)) {
+                Self.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "") >= baseline + part.count
+            }
+            let took = Self.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "")
+            try #require(done, "the daemon took \(took) of \(baseline + part.count)")
+        }
+        var d = try await start()
+        let cut = restartAt ?? messages.count
+        try await feed(messages[..<cut], into: d, baseline: 0)
+        if cut < messages.count {
+            await d.stop()
+            log += d.log
+            d = try await start()
+            try await feed(messages[cut...], into: d, baseline: 0)
+        }
+        // The registry has what the daemon recorded once it has been quiet for 2 s.
+        var last = -1
+        var quietSince = ContinuousClock.now
+        while ContinuousClock.now - quietSince < .seconds(2) {
+            let n = await registry.messages.count
+            if n != last { last = n; quietSince = .now }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let seen = ForwardedAlarm.all(await registry.messages).map { Seen(alarmID: $0.alarmID, state: $0.state, type: $0.type) }
+        await d.stop()
+        log = d.log
+        await registry.stop()
+        await publisher.shutdown()
+        return (seen, log)
+    }
+
+    static func received(_ metrics: String) -> Int {
+        var n = 0.0
+        for line in metrics.split(separator: "\n") where line.hasPrefix("rentguard_messages_in_total{") {
+            n += Double(line.split(separator: " ").last ?? "") ?? 0
+        }
+        return Int(n)
+    }
+
+    @Test func aDaemonRestartedMidScenarioRaisesWhatAnUninterruptedOneRaises() async throws {
+        let reference = try await Self.play(restartAt: nil)
+        let cut = Self.messages.firstIndex { $0.ts >= Self.t0 + 7 * Self.day + 12 * Self.hour }!
+        let restarted = try await Self.play(restartAt: cut)
+        let a = Set(reference.seen), b = Set(restarted.seen)
+        print("[restart e2e] uninterrupted: \(reference.seen.count) alarm messages \(reference.seen.map(\.description).sorted()); restarted: \(restarted.seen.count)")
+        #expect(reference.seen.contains { $0.type == "abnormal_consumption" && $0.state == "raised" }, "the scenario raises abnormal consumption")
+        #expect(reference.seen.contains { $0.type == "device_offline" && $0.state == "raised" }, "the scenario raises device_offline")
+        #expect(restarted.log.contains("restored detection state"), "the second start restored the snapshot")
+        #expect(a == b, "only uninterrupted: \(a.subtracting(b).map(\.description).sorted()); only restarted: \(b.subtracting(a).map(\.description).sorted())")
+    }
+}
