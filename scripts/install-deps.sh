@@ -5,8 +5,9 @@
 # and for the status page's browser tests headless Chromium with its WebDriver and Python's
 # venv (selenium itself comes from PyPI: scripts/browser-venv.sh, run by the test).
 set -euo pipefail
-packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config tzdata
-  chromium chromium-driver python3-venv)
+# `--tests` adds what only the test suite needs (the browser tests' Chromium).
+packages=(libmosquitto-dev mosquitto mosquitto-clients libsqlite3-dev sqlite3 libssl-dev pkg-config tzdata curl)
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium chromium-driver python3-venv); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

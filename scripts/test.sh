@@ -5,7 +5,7 @@
 # their own mosquitto brokers on free loopback ports and stop them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 swift build --build-tests
 # One test at a time: the integration tests start brokers and daemons, and some watch
 # timing (watchdog pings); running them side by side on a 2-core machine would starve them.
