@@ -10,6 +10,8 @@ struct BlockEvaluation {
     var scenarioPath: String
     var days: Int
     var overrides: [String: [String: Double]]
+    /// Also print each meter's daily water and, per unit, the meters' evidence.
+    var verbose = false
 
     func run() throws -> String {
         var sc = try Scenario.load(path: scenarioPath)
@@ -44,8 +46,8 @@ struct BlockEvaluation {
         }
         collect(est.advance(to: sc.startMs + sc.durationMs + 86_400_000))
 
-        if ProcessInfo.processInfo.environment["OCC_DEBUG"] != nil {
-            for (d, v) in firstReg.sorted(by: { $0.key < $1.key }) { print("  \(d): \((lastReg[d]! - v) / Double(days)) L/day") }
+        if verbose {
+            for (d, v) in firstReg.sorted(by: { $0.key < $1.key }) { print(String(format: "  %@: %.0f L/day on the register", d, (lastReg[d]! - v) / Double(days))) }
         }
         var lines = ["Overcrowded block (\(sc.name), \(days) days, \(g.messages.count) meter messages, \(rejected) rejected):"]
         var mustFlagged = 0, must = 0, otherFlagged: [String] = [], mayFlagged: [String] = []
@@ -70,15 +72,13 @@ struct BlockEvaluation {
                 if kind == .may { mayFlagged.append(u.id) } else { otherFlagged.append(u.id) }
             }
             let prob = last?.evidence["group_rental"]?["probabilities"]
-            if ProcessInfo.processInfo.environment["OCC_DEBUG"] != nil, let m = last?.evidence["meters"]?.arrayValue {
-                for k in m { lines.append("    \(k.serialized())") }
-            }
             lines.append(
                 String(format: "  %@ %3.0f m² registered %d real %2d (truth: %@): last rolling %@ [%@, %@], flagged %@ %@",
                        u.id, u.areaM2, u.registeredOccupants, real, truthLabel,
                        last?.rolling.map { String(format: "%.0f", $0) } ?? "-", last?.rollingLow.map { String(format: "%.0f", $0) } ?? "-",
                        last?.rollingHigh.map { String(format: "%.0f", $0) } ?? "-", flagDay.map { "from day \($0)" } ?? "never",
                        prob.map { $0.serialized() } ?? ""))
+            if verbose, let m = last?.evidence["meters"]?.arrayValue { for k in m { lines.append("    \(k.serialized())") } }
         }
         lines.append(String(format: "  rolling MAE vs truth %.2f persons over %d unit-days", n > 0 ? absErr / Double(n) : .nan, n))
         lines.append("  group rentals (must) flagged: \(mustFlagged) of \(must); units with no expected flag flagged: \(otherFlagged.isEmpty ? "none" : otherFlagged.joined(separator: ", ")); 'may' units flagged: \(mayFlagged.isEmpty ? "none" : mayFlagged.joined(separator: ", "))")

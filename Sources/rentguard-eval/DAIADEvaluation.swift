@@ -23,6 +23,8 @@ struct DAIADEvaluation {
     /// Days within which a pooled unit must be flagged after its start.
     var flagWithinDays = 21
     var warmupDays = 28
+    /// Also keep the pooled units' evidence 5, 10, 20 and 40 days after the move-in.
+    var verboseDays = false
     static let day: Int64 = 86_400_000
 
     enum Role { case honest, under, pooled }
@@ -213,7 +215,7 @@ struct DAIADEvaluation {
                         rep.delays.append(d)
                     }
                     let ro = after.compactMap(\.rolling)
-                    if ProcessInfo.processInfo.environment["OCC_DEBUG"] != nil {
+                    if verboseDays {
                         for e in after where [5, 10, 20, 40].contains(Int((e.periodStart - u.joinTs) / Self.day)) {
                             rep.lines.append("    +\((e.periodStart - u.joinTs) / Self.day)d rolling \(e.rolling ?? -1) \(e.evidence["meters"]?.arrayValue?.first?.serialized() ?? "") \(e.evidence["posterior"]?.serialized() ?? "")")
                         }
@@ -230,18 +232,3 @@ struct DAIADEvaluation {
     }
 }
 
-extension DAIADEvaluation {
-    /// Debug: the building's model and change spread on some days (honest building of `hs`).
-    func describeModels(households hs: [Int]) -> [String] {
-        let units = hs.map { Unit(id: data.households[$0].id, households: [$0], registered: data.households[$0].members, role: .honest) }
-        let series = replay(units)
-        var lines: [String] = []
-        for (i, s) in series.enumerated() where i < 3 {
-            for e in s.estimates where (e.periodStart - data.firstTs) / Self.day % 60 == 45 {
-                let m = e.evidence["meters"]?.arrayValue?.first
-                lines.append("\(units[i].id) day \((e.periodStart - data.firstTs) / Self.day): model \(m?["model"]?.serialized() ?? "-") change \(m?["change_sigma_log"]?.serialized() ?? "-") shift \(m?["change_shift_log"]?.serialized() ?? "-") step \(m?["own_step_log"]?.serialized() ?? "-") rolling \(e.rolling ?? -1) post \(e.evidence["posterior"]?.serialized() ?? "-")")
-            }
-        }
-        return lines
-    }
-}

@@ -61,7 +61,7 @@ while !args.isEmpty {
     case "--half":
         guard !args.isEmpty else { fail(usage) }
         half = args.removeFirst()
-        guard ["tune", "test", "all", "both", "models"].contains(half) else { fail(usage) }
+        guard ["tune", "test", "all", "both"].contains(half) else { fail(usage) }
     case "--rotations":
         guard !args.isEmpty, let n = Int(args.removeFirst()), n > 0 else { fail(usage) }
         rotations = n
@@ -89,7 +89,7 @@ while !args.isEmpty {
 let started = Date()
 if command == "block" {
     do {
-        print(try BlockEvaluation(scenarioPath: scenarioPath, days: blockDays, overrides: overrides).run())
+        print(try BlockEvaluation(scenarioPath: scenarioPath, days: blockDays, overrides: overrides, verbose: verbose).run())
     } catch {
         fail("cannot run \(scenarioPath): \(error)")
     }
@@ -130,15 +130,13 @@ print("DAIAD trial A: \(data.households.count) households with a size (\(data.sk
 
 var eval = DAIADEvaluation(data: data, overrides: overrides)
 eval.rotations = rotations
+eval.verboseDays = verbose
 let idx = Array(data.households.indices)
 if half == "tune" || half == "both" {
     eval.run(title: "tuning half (even-indexed households, \(idx.filter { $0 % 2 == 0 }.count))", households: idx.filter { $0 % 2 == 0 }, seed: 1).print(verbose: verbose)
 }
 if half == "test" || half == "both" {
     eval.run(title: "held-out half (odd-indexed households, \(idx.filter { $0 % 2 == 1 }.count))", households: idx.filter { $0 % 2 == 1 }, seed: 2).print(verbose: verbose)
-}
-if half == "models" {
-    for l in eval.describeModels(households: Array(data.households.indices.filter { $0 % 2 == 0 })) { print(l) }
 }
 if half == "all" {
     eval.pooledPerBuilding = 5

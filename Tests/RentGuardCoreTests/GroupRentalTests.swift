@@ -166,14 +166,14 @@ import Testing
     }
 
     @Test func aStepInTheUnitsOwnUseFlagsWhatTheBuildingComparisonMisses() throws {
-        // Real-world habits (±35 %): a frugal 2-person flat becomes 5 on day 35. Its new use is
-        // what a typical 2–3 person flat uses, so the building comparison sees nothing; its own
-        // history sees use more than double overnight.
+        // Real-world habits (±35 %): a frugal 2-person flat becomes 7 on day 35. Its new use is
+        // what a typical 4-person flat uses, so the building comparison sees little; its own
+        // history sees its use multiply by 2.4 overnight.
         var b = SyntheticBuilding.honest(count: 20, days: 70, habitSigma: 0.35)
         b.units[6].people = 2
         b.units[6].registered = 2
         b.units[6].habit = 0.55
-        b.units[6].crowd = (35..<70, 5)
+        b.units[6].crowd = (35..<70, 7)
         let id = b.units[6].id
         let out = b.run()
         let raised = try #require(out.conditions.first { $0.key.unit == id && $0.active })

