@@ -140,7 +140,7 @@ let package = Package(
         // Accuracy evaluations on real data sets (../shared/data); print figures.
         .executableTarget(
             name: "rentguard-eval",
-            dependencies: ["RentGuardCore"]
+            dependencies: ["RentGuardCore", "RentGuardSimulator"]
         ),
 
         // The simulator: a building's sensor traffic from physical models.

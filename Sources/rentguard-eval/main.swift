@@ -1,6 +1,7 @@
 // rentguard-eval: accuracy of the detection core on real data sets.
 //
-//   rentguard-eval daiad --data ../shared/data/daiad-water [--set rule.param=value]... [--households N] [--per-household]
+//   rentguard-eval daiad --data ../shared/data/daiad-water [--set rule.param=value]... [--half tune|test|all] [--rotations N] [--verbose]
+//   rentguard-eval block [--scenario simulator/scenarios/overcrowded_block.yaml] [--days 35] [--set rule.param=value]...
 //   rentguard-eval ebike --data ../shared/data [--set rule.param=value]... [--seeds N] [--hours FROM-TO] [--verbose]
 //   rentguard-eval leak  --data ../shared/data/daiad-water [--set rule.param=value]... [--verbose]
 //
@@ -8,9 +9,9 @@
 // tuned on the odd months, reported on the even months (docs/detection.md).
 // leak: water-leak alarms on DAIAD trial A per 100 meter-days, tuning and held-out halves.
 //
-// Replays DAIAD trial A hourly water-meter readings (one unit per household, registered =
-// its real size) through OccupancyEstimator in event time, and prints the occupancy and
-// group-rental accuracy. See docs/occupancy.md for the method and the figures.
+// daiad: replays DAIAD trial A hourly water-meter readings through OccupancyEstimator in
+// event time, with honest, under-registered and pooled units, tuning and held-out halves.
+// block: the simulator's overcrowded block, run long. See docs/occupancy.md.
 import Foundation
 import RentGuardCore
 
@@ -20,17 +21,19 @@ func fail(_ message: String) -> Never {
 }
 
 let usage = """
-    usage: rentguard-eval daiad --data DIR [--set rule.param=value]... [--households N] [--per-household] [--pooled]
+    usage: rentguard-eval daiad --data DIR [--set rule.param=value]... [--half tune|test|all] [--rotations N] [--verbose]
+           rentguard-eval block [--scenario FILE] [--days N] [--set rule.param=value]...
            rentguard-eval ebike --data DIR(shared/data) [--set rule.param=value]... [--seeds N] [--hours FROM-TO] [--verbose]
            rentguard-eval leak  --data DIR(daiad-water) [--set rule.param=value]... [--verbose]
       --set           threshold override, e.g. --set group_rental.use_low_bound=0 (repeatable)
-      --households N  only the first N households (quick runs)
-      --per-household print each household's mean estimate, bounds and error
-      --pooled        also evaluate pooled units (three real households behind one registration)
+      --half H        daiad: tune (even-indexed households), test (odd, held out; default both), all
+      --rotations N   daiad: buildings per half with different pooled/under-registered units (default 5)
+      --scenario F    block: the scenario (default simulator/scenarios/overcrowded_block.yaml)
+      --days N        block: days to run (default 35)
     """
 
 var args = Array(CommandLine.arguments.dropFirst())
-guard let command = args.first, ["daiad", "ebike", "leak"].contains(command) else { fail(usage) }
+guard let command = args.first, ["daiad", "ebike", "leak", "block"].contains(command) else { fail(usage) }
 args.removeFirst()
 var seedCount = 3
 var hours: (Double, Double) = (18, 30)
@@ -38,8 +41,10 @@ var verbose = false
 var dataDir: String? = nil
 var overrides: [String: [String: Double]] = [:]
 var limit = Int.max
-var perHousehold = false
-var pooled = false
+var half = "both"
+var rotations = 5
+var scenarioPath = "simulator/scenarios/overcrowded_block.yaml"
+var blockDays = 35
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
@@ -53,10 +58,19 @@ while !args.isEmpty {
         let key = parts.first?.split(separator: ".", maxSplits: 1).map(String.init) ?? []
         guard parts.count == 2, key.count == 2, let v = Double(parts[1]) else { fail("bad --set \(kv)") }
         overrides[key[0], default: [:]][key[1]] = v
-    case "--households":
+    case "--half":
+        guard !args.isEmpty else { fail(usage) }
+        half = args.removeFirst()
+        guard ["tune", "test", "all", "both"].contains(half) else { fail(usage) }
+    case "--rotations":
         guard !args.isEmpty, let n = Int(args.removeFirst()), n > 0 else { fail(usage) }
-        limit = n
-    case "--per-household": perHousehold = true
+        rotations = n
+    case "--scenario":
+        guard !args.isEmpty else { fail(usage) }
+        scenarioPath = args.removeFirst()
+    case "--days":
+        guard !args.isEmpty, let n = Int(args.removeFirst()), n > 0 else { fail(usage) }
+        blockDays = n
     case "--verbose": verbose = true
     case "--seeds":
         guard !args.isEmpty, let n = Int(args.removeFirst()), n > 0 else { fail(usage) }
@@ -66,16 +80,24 @@ while !args.isEmpty {
         let p = args.removeFirst().split(separator: "-").compactMap { Double($0) }
         guard p.count == 2, p[1] > p[0] else { fail(usage) }
         hours = (p[0], p[1])
-    case "--pooled": pooled = true
     case "-h", "--help":
         print(usage)
         exit(0)
     default: fail("unknown argument \(a)\n" + usage)
     }
 }
+let started = Date()
+if command == "block" {
+    do {
+        print(try BlockEvaluation(scenarioPath: scenarioPath, days: blockDays, overrides: overrides, verbose: verbose).run())
+    } catch {
+        fail("cannot run \(scenarioPath): \(error)")
+    }
+    print(String(format: "(%.1f s)", Date().timeIntervalSince(started)))
+    exit(0)
+}
 guard let dir = dataDir else { fail(usage) }
 
-let started = Date()
 if command == "ebike" {
     do {
         let power = try HouseholdPowerData.load(directory: dir + "/household-power")
@@ -106,8 +128,18 @@ if command == "leak" {
 }
 print("DAIAD trial A: \(data.households.count) households with a size (\(data.skipped) skipped without one), \(data.readingCount) readings, \(data.days) days")
 
-let eval = DAIADEvaluation(data: data, overrides: overrides)
-let report = eval.run(printPerHousehold: perHousehold)
-report.print()
-if pooled { eval.runPooled().print() }
+var eval = DAIADEvaluation(data: data, overrides: overrides)
+eval.rotations = rotations
+eval.verboseDays = verbose
+let idx = Array(data.households.indices)
+if half == "tune" || half == "both" {
+    eval.run(title: "tuning half (even-indexed households, \(idx.filter { $0 % 2 == 0 }.count))", households: idx.filter { $0 % 2 == 0 }, seed: 1).print(verbose: verbose)
+}
+if half == "test" || half == "both" {
+    eval.run(title: "held-out half (odd-indexed households, \(idx.filter { $0 % 2 == 1 }.count))", households: idx.filter { $0 % 2 == 1 }, seed: 2).print(verbose: verbose)
+}
+if half == "all" {
+    eval.pooledPerBuilding = 5
+    eval.run(title: "all \(idx.count) households, 5 pooled units per building", households: idx, seed: 3).print(verbose: verbose)
+}
 print(String(format: "(%.1f s)", Date().timeIntervalSince(started)))

@@ -10,62 +10,80 @@ import Testing
         UnitConfig(id: "301", areaM2: area, completeFlat: complete, registeredOccupants: registered, roomsRented: rooms)
     }
 
-    // MARK: - Each criterion
+    /// A posterior with the given probabilities (the rest spread evenly is not needed: they sum to 1).
+    static func post(_ p: [Int: Double]) -> OccupancyPosterior {
+        var v = Array(repeating: 0.0, count: 31)
+        for (n, x) in p { v[n] = x }
+        return OccupancyPosterior(p: v, baseline: nil, changeProbability: nil)
+    }
 
-    @Test func tenantsCriterionUsesTheLowBound() {
-        let s = Self.settings()
-        let hit = GroupRentalTracker.evaluate(unit: Self.unit(area: 500, registered: 12), rolling: 12, low: 10.2, settings: s, windowDays: 14)
-        #expect(hit.criteria == ["tenants"])
-        #expect(hit.reasons.first?.contains("10.2") == true)
-        let miss = GroupRentalTracker.evaluate(unit: Self.unit(area: 500, registered: 12), rolling: 12, low: 9.8, settings: s, windowDays: 14)
-        #expect(miss.criteria.isEmpty)
+    static func eval(_ u: UnitConfig, _ p: [Int: Double], _ t: [String: Double] = [:]) -> GroupRentalTracker.Verdict {
+        let post = Self.post(p)
+        return GroupRentalTracker.evaluate(unit: u, posterior: post, rolling: post.median, settings: Self.settings(t), windowDays: 14)
+    }
+
+    // MARK: - Each criterion, on the posterior probability
+
+    @Test func tenantsCriterionNeedsTheProbabilityOfTenOrMore() {
+        let u = Self.unit(area: 500, registered: 12)
+        let hit = Self.eval(u, [10: 0.5, 11: 0.45, 9: 0.05])
+        #expect(hit.criteria.contains("tenants"))
+        #expect(hit.reasons.first?.contains("P(≥ 10 tenants) = 95 %") == true)
+        let miss = Self.eval(u, [10: 0.5, 11: 0.35, 9: 0.15])  // 85 % < 90 %
+        #expect(!miss.criteria.contains("tenants"))
+        #expect(miss.probabilities.first { $0.0 == "tenants" }.map { abs($0.1 - 0.85) < 1e-9 } == true)
     }
 
     @Test func areaCriterionCompleteAndNonComplete() {
-        let s = Self.settings()
-        // 45 m² complete flat, 5 persons at the low bound: 9 m² each < 10 m².
-        let complete = GroupRentalTracker.evaluate(unit: Self.unit(area: 45, registered: 5), rolling: 6, low: 5, settings: s, windowDays: 14)
+        // 45 m² complete flat: 5 or more persons is < 10 m² each (and ≥ 4 persons).
+        let complete = Self.eval(Self.unit(area: 45, registered: 5), [5: 0.6, 6: 0.35, 4: 0.05])
         #expect(complete.criteria == ["area"])
-        #expect(complete.reasons.first == "45 m² for 5 persons (14-day rolling low bound) = 9 m² per person < 10 m² (complete flat)")
-        // The same in a non-complete dwelling: 9 m² ≥ 5 m².
-        let nonComplete = GroupRentalTracker.evaluate(unit: Self.unit(area: 45, complete: false, registered: 5), rolling: 6, low: 5, settings: s, windowDays: 14)
+        #expect(complete.reasons.first?.contains("≥ 5 persons in 45 m², < 10 m² per person (complete flat)") == true)
+        // The same in a non-complete dwelling: needs 10 or more (< 5 m² each).
+        let nonComplete = Self.eval(Self.unit(area: 45, complete: false, registered: 5), [5: 0.6, 6: 0.35, 4: 0.05])
         #expect(nonComplete.criteria.isEmpty)
         // 18 m² non-complete with 4: 4.5 m² < 5 m².
-        let small = GroupRentalTracker.evaluate(unit: Self.unit(area: 18, complete: false, registered: 4), rolling: 4.5, low: 4, settings: s, windowDays: 14)
+        let small = Self.eval(Self.unit(area: 18, complete: false, registered: 4), [4: 0.95, 3: 0.05])
         #expect(small.criteria == ["area"])
     }
 
     @Test func areaCriterionNeedsFourPersonsByDefault() {
         // A family of three in 25 m² is crowded, not a group rental by the ordinance.
-        let family = GroupRentalTracker.evaluate(unit: Self.unit(area: 25, registered: 3), rolling: 3.2, low: 3, settings: Self.settings(), windowDays: 14)
+        let family = Self.eval(Self.unit(area: 25, registered: 3), [3: 1])
         #expect(family.criteria.isEmpty)
-        let plain = GroupRentalTracker.evaluate(unit: Self.unit(area: 25, registered: 3), rolling: 3.2, low: 3, settings: Self.settings(["area_min_persons": 0]), windowDays: 14)
+        let plain = Self.eval(Self.unit(area: 25, registered: 3), [3: 1], ["area_min_persons": 0])
         #expect(plain.criteria == ["area"])
     }
 
     @Test func unknownAreaNeverFires() {
-        let e = GroupRentalTracker.evaluate(unit: Self.unit(area: 0, registered: 8), rolling: 8, low: 7, settings: Self.settings(), windowDays: 14)
+        let e = Self.eval(Self.unit(area: 0, registered: 8), [8: 1])
         #expect(e.criteria.isEmpty)
     }
 
     @Test func perRoomCriterionIsOffUnlessConfigured() {
         let u = Self.unit(area: 200, registered: 7, rooms: 3)
-        #expect(GroupRentalTracker.evaluate(unit: u, rolling: 8, low: 7, settings: Self.settings(), windowDays: 14).criteria.isEmpty)
-        // Shanghai: more than 2 per room.
-        let sh = GroupRentalTracker.evaluate(unit: u, rolling: 8, low: 7, settings: Self.settings(["max_persons_per_room": 2]), windowDays: 14)
+        #expect(Self.eval(u, [7: 0.95, 8: 0.05]).criteria.isEmpty)
+        // Shanghai: more than 2 per room, i.e. 7 or more in 3 rooms.
+        let sh = Self.eval(u, [7: 0.95, 8: 0.05], ["max_persons_per_room": 2])
         #expect(sh.criteria == ["per_room"])
-        #expect(sh.reasons.first?.contains("2.3 per room > 2") == true)
+        #expect(sh.reasons.first?.contains("> 2 per room in 3 rented rooms") == true)
     }
 
-    @Test func registeredMarginUsesTheLowBoundUnlessConfigured() {
+    @Test func registeredMarginOnTheProbabilityOrTheMedian() {
         let u = Self.unit(area: 200, registered: 2)
-        let low = GroupRentalTracker.evaluate(unit: u, rolling: 5, low: 3.5, settings: Self.settings(), windowDays: 14)
-        #expect(low.criteria.isEmpty)  // 3.5 − 2 < 2
-        let est = GroupRentalTracker.evaluate(unit: u, rolling: 5, low: 3.5, settings: Self.settings(["use_low_bound": 0]), windowDays: 14)
-        #expect(est.criteria == ["registered"])
-        #expect(est.reasons.first == "5 persons (14-day rolling estimate) exceed 2 registered by 3 ≥ 2")
-        let off = GroupRentalTracker.evaluate(unit: u, rolling: 5, low: 4.5, settings: Self.settings(["registered_margin": -1]), windowDays: 14)
-        #expect(off.criteria.isEmpty)
+        // P(≥ 4) = 0.7: likely, not likely enough for an inspection.
+        let p = [3: 0.3, 4: 0.4, 5: 0.3]
+        #expect(Self.eval(u, p).criteria.isEmpty)
+        let median = Self.eval(u, p, ["use_low_bound": 0])  // the median (4) reaches 2 + 2
+        #expect(median.criteria == ["registered"])
+        #expect(median.reasons.first?.hasPrefix("P(≥ 4 persons, 2 registered + 2) = 70 %") == true)
+        #expect(Self.eval(u, p, ["flag_probability": 0.6]).criteria == ["registered"])
+        #expect(Self.eval(u, [5: 1], ["registered_margin": -1]).criteria.isEmpty)
+    }
+
+    @Test func noPosteriorNoCriterion() {
+        let v = GroupRentalTracker.evaluate(unit: Self.unit(area: 20, registered: 1), posterior: nil, rolling: 0, settings: Self.settings(), windowDays: 14)
+        #expect(v.criteria.isEmpty)
     }
 
     // MARK: - K days running
@@ -107,8 +125,9 @@ import Testing
         #expect(firstFlag - firstHolding == 6)
         #expect(c.at == es[firstFlag].periodEnd)
         let flagged = es[firstFlag]
-        #expect(flagged.reasons.contains { $0.contains("exceed 2 registered") })
-        #expect(flagged.reasons.contains { $0.contains("m² per person < 10 m²") })
+        #expect(flagged.reasons.contains { $0.contains("2 registered + 2") })
+        #expect(flagged.reasons.contains { $0.contains("< 10 m² per person") })
+        #expect(c.evidence["posterior"]?["p_at_least_registered_plus_2"]?.doubleValue.map { $0 >= 0.9 } == true)
         let body = flagged.registryBody(building: "B1", gateway: "gw", messageID: flagged.messageID(building: "B1"))
         #expect(body["group_rental_suspected"] == .bool(true))
         #expect(body["reasons"]?.arrayValue?.isEmpty == false)
@@ -127,6 +146,7 @@ import Testing
         #expect(last.rollingLow! >= 10)
         #expect(last.groupRentalSuspected)
         #expect(last.reasons.first?.contains("≥ 10 tenants") == true)
+        #expect(last.evidence["group_rental"]?["criteria"] == .array(["tenants"]))
     }
 
     @Test func moveInRaisesAndMoveOutClears() {
@@ -143,6 +163,38 @@ import Testing
         #expect(raisedDay > 16 && raisedDay < 30, "raised on day \(raisedDay)")
         #expect(clearedDay > 40 && clearedDay < 62, "cleared on day \(clearedDay)")
         #expect(out.conditions.count == 2)
+    }
+
+    @Test func aStepInTheUnitsOwnUseFlagsWhatTheBuildingComparisonMisses() throws {
+        // Real-world habits (±35 %): a frugal 2-person flat becomes 7 on day 35. Its new use is
+        // what a typical 4-person flat uses, so the building comparison sees little; its own
+        // history sees its use multiply by 2.4 overnight.
+        var b = SyntheticBuilding.honest(count: 20, days: 70, habitSigma: 0.35)
+        b.units[6].people = 2
+        b.units[6].registered = 2
+        b.units[6].habit = 0.55
+        b.units[6].crowd = (35..<70, 7)
+        let id = b.units[6].id
+        let out = b.run()
+        let raised = try #require(out.conditions.first { $0.key.unit == id && $0.active })
+        let day = (raised.at - SyntheticBuilding.start) / SyntheticBuilding.day
+        #expect(day > 35 && day <= 35 + 21, "raised on day \(day)")
+        let meter = raised.evidence["meters"]?.arrayValue?.first
+        #expect(meter?["own_step_log"]?.doubleValue.map { $0 > 0.4 } == true)
+        #expect(raised.evidence["posterior"]?["baseline_mode"] == 2)
+        // The same building without the unit's own history: the step is invisible.
+        let blind = b.run(thresholds: ["occupancy": ["baseline_window_days": 0]])
+        #expect(!blind.conditions.contains { $0.key.unit == id })
+        // Nobody else is flagged in either run.
+        #expect(out.conditions.allSatisfy { $0.key.unit == id })
+    }
+
+    @Test func aSingleOddDayRaisesNothing() {
+        var b = SyntheticBuilding.honest(count: 20, days: 45)
+        b.units[4].crowd = (30..<31, 25)  // one day with 25 people's water (a party, a burst pipe)
+        let out = b.run()
+        #expect(out.conditions.isEmpty)
+        #expect(!out.estimates.contains { $0.groupRentalSuspected })
     }
 
     @Test func publicVenueManagedFromRoomsRented() throws {

@@ -33,9 +33,16 @@ public struct OccupancyEstimator: Sendable {
         var kind: OccupancyMeterKind
         var model: UseModel
         var day: (est: Double, low: Double, high: Double, sd: Double, vacant: Bool)?
+        /// What this meter alone says against the building's scale (no registration prior).
         var rolling: (est: Double, low: Double, high: Double, sd: Double, mean: Double, days: Int, occupied: Int)?
         var daySigma: Double
         var spikeCapped = false
+        /// The unit's own baseline: mean occupied-day use in the weeks before the rolling
+        /// window, its occupied days, and the step ln(rolling ÷ baseline) − building shift.
+        var baseline: (mean: Double, days: Int, step: Double)?
+        var change: ChangeModel?
+        /// Evidence for the posterior (only when the rolling window has enough occupied days).
+        var evidence: OccupancyPosterior.Evidence?
     }
 
     let settings: OccupancySettings
@@ -49,6 +56,8 @@ public struct OccupancyEstimator: Sendable {
     /// unit slot → kind index → usable periods, oldest first.
     private var history: [[[DayUse]]]
     private var trackers: [GroupRentalTracker]
+    /// T[n₀][n₁] of the posterior (depends on parameters only).
+    private let transition: [[Double]]
     /// The earliest period not yet closed; nil until the first reading or advance.
     private var nextPeriod: Int64? = nil
 
@@ -66,6 +75,7 @@ public struct OccupancyEstimator: Sendable {
         unitMeters = Array(repeating: Array(repeating: [], count: kinds), count: config.units.count)
         history = Array(repeating: Array(repeating: [], count: kinds), count: config.units.count)
         trackers = Array(repeating: GroupRentalTracker(), count: config.units.count)
+        transition = OccupancyPosterior.transition(prior: settings.prior, changeProbability: settings.changeProbability, maxPersons: settings.maxPersons)
         for d in config.devices {
             guard meterOfDevice[d.id] == nil, let kind = OccupancyMeterKind(d.kind), let uid = d.unit, let slot = unitSlot[uid] else { continue }
             meterOfDevice[d.id] = meters.count
@@ -153,7 +163,7 @@ public struct OccupancyEstimator: Sendable {
         // 1. Each unit's use of each kind in the period.
         let kinds = OccupancyMeterKind.allCases
         var today: [[KindDay?]] = Array(repeating: Array(repeating: nil, count: kinds.count), count: units.count)
-        let keep = max(s.rollingDays, s.calibrationDays)
+        let keep = max(s.rollingDays + s.baselineDays, s.calibrationDays)
         for u in units.indices {
             for k in kinds {
                 let ids = unitMeters[u][k.index].filter { closed[$0] != nil || meters[$0].lastSeenPeriod >= p - Int64(s.rollingDays) + 1 }
@@ -189,29 +199,51 @@ public struct OccupancyEstimator: Sendable {
             }
         }
 
-        // 2. The building's calibration points, per kind.
-        var points: [[CalibrationPoint]] = []
-        for k in kinds { points.append(calibrationPoints(k, p)) }
-        var fullFits: [UseModel??] = Array(repeating: nil, count: kinds.count)
+        // 2. The building's calibration per kind: its scale (registrations as a prior) and
+        //    how much units' own use moves between their baseline and rolling windows.
+        var models: [UseModel?] = []
+        var changes: [ChangeModel] = []
+        for k in kinds {
+            let m = model(k, points: calibrationPoints(k, p))
+            models.append(m)
+            changes.append(m.map { changeModel(k, period: p, model: $0) } ?? ChangeModel(shift: 0, sigma: s.fallbackChangeSigma, units: 0, measured: false))
+        }
 
         // 3. Each unit with usable data in the period.
         let start = clock.start(p), end = clock.start(p + 1)
+        let tail = OccMath.normalTail(s.z)
         for u in units.indices {
             guard kinds.contains(where: { today[u][$0.index]?.usable == true }) else { continue }
             var parts: [KindEstimate] = []
             for k in kinds where !history[u][k.index].isEmpty {
-                guard let model = model(k, unit: u, points: points[k.index], cache: &fullFits[k.index]) else { continue }
-                parts.append(estimate(k, unit: u, period: p, model: model))
+                guard let model = models[k.index] else { continue }
+                parts.append(estimate(k, unit: u, period: p, model: model, change: changes[k.index]))
             }
             guard let day = Self.fuse(parts.compactMap { $0.day.map { ($0.est, $0.low, $0.high, $0.sd, $0.vacant) } }) else { continue }
-            let rolling = Self.fuse(parts.compactMap { $0.rolling.map { ($0.est, $0.low, $0.high, $0.sd, false) } })
+            var rolling = Self.fuse(parts.compactMap { $0.rolling.map { ($0.est, $0.low, $0.high, $0.sd, false) } })
+            let ev = parts.compactMap(\.evidence)
+            var posterior: OccupancyPosterior? = nil
+            if ev.isEmpty, let r = rolling {
+                // A mostly empty window (a holiday, a second home) says nothing about how many
+                // live here: the registration stands as the estimate, the low bound says that
+                // nobody may be there now. No criterion can hold on it.
+                let prior = OccupancyPosterior(
+                    p: s.prior.probabilities(registered: units[u].registeredOccupants, maxPersons: s.maxPersons), baseline: nil, changeProbability: nil)
+                rolling = (prior.median, 0, max(r.high, prior.quantile(1 - tail)))
+            }
+            if !ev.isEmpty {
+                let prior = s.prior.probabilities(registered: units[u].registeredOccupants, maxPersons: s.maxPersons)
+                let post = OccupancyPosterior.compute(prior: prior, transition: transition, evidence: ev, kindCorrelation: s.kindCorrelation)
+                posterior = post
+                rolling = (post.median, post.quantile(tail), post.quantile(1 - tail))
+            }
             let unit = units[u]
             let publicVenue = (unit.roomsRented ?? 0) >= s.publicVenueRooms
 
             var reasons: [String] = []
             var grEvidence: [(String, JSONValue)] = []
             if let r = rolling {
-                let v = GroupRentalTracker.evaluate(unit: unit, rolling: r.est, low: r.low, settings: s, windowDays: s.rollingDays)
+                let v = GroupRentalTracker.evaluate(unit: unit, posterior: posterior, rolling: r.est, settings: s, windowDays: s.rollingDays)
                 let edge = trackers[u].step(holds: !v.criteria.isEmpty, daysRunning: s.daysRunning, clearDays: s.clearDays)
                 let tr = trackers[u]
                 reasons = v.reasons
@@ -223,7 +255,9 @@ public struct OccupancyEstimator: Sendable {
                 grEvidence = [
                     ("criteria", .array(v.criteria.map { .string($0) })),
                     ("persons_used", .number(OccMath.round(v.persons))),
-                    ("persons_basis", .string(s.useLowBound ? "rolling_low" : "rolling")),
+                    ("persons_basis", .string(s.useLowBound ? "posterior_probability" : "posterior_median")),
+                    ("flag_probability", .number(s.flagProbability)),
+                    ("probabilities", .object(v.probabilities.map { ($0.0, .number(OccMath.round($0.1, 3))) })),
                     ("area_per_person_m2", v.areaPerPerson.map { .number(OccMath.round($0)) } ?? .null),
                     ("area_threshold_m2", .number(v.areaThreshold)),
                     ("hold_run_days", JSONValue(tr.holdRun)),
@@ -251,6 +285,7 @@ public struct OccupancyEstimator: Sendable {
                             ("reasons", .array(reasons.map { .string($0) })),
                         ]
                         ev.append(contentsOf: grEvidence)
+                        if let post = posterior { ev.append(("posterior", Self.posteriorJSON(post, registered: unit.registeredOccupants))) }
                         ev.append(("meters", .array(parts.map { Self.kindJSON($0, today[u][$0.kind.index]) })))
                         out.conditions.append(.active(key, .warning, at: end, evidence: .object(ev), clearHoldMs: 0))
                     } else {
@@ -258,10 +293,10 @@ public struct OccupancyEstimator: Sendable {
                     }
                 }
             }
-            let evidence: JSONValue = .object([
-                ("meters", .array(parts.map { Self.kindJSON($0, today[u][$0.kind.index]) })),
-                ("group_rental", .object(grEvidence)),
-            ])
+            var evFields: [(String, JSONValue)] = [("meters", .array(parts.map { Self.kindJSON($0, today[u][$0.kind.index]) }))]
+            if let post = posterior { evFields.append(("posterior", Self.posteriorJSON(post, registered: unit.registeredOccupants))) }
+            evFields.append(("group_rental", .object(grEvidence)))
+            let evidence: JSONValue = .object(evFields)
             out.estimates.append(
                 OccupancyEstimate(
                     unit: unit.id, periodStart: start, periodEnd: end, estimated: day.est, low: day.low, high: day.high,
@@ -295,38 +330,58 @@ public struct OccupancyEstimator: Sendable {
         return pts
     }
 
-    /// The model for unit `u`: explicit figure, else the building's fit without `u`, else the published fallback.
-    private func model(_ k: OccupancyMeterKind, unit u: Int, points: [CalibrationPoint], cache: inout UseModel??) -> UseModel? {
+    /// The building's model: explicit figure, else the building's fit with the registrations as a
+    /// prior, else the published fallback.
+    private func model(_ k: OccupancyMeterKind, points: [CalibrationPoint]) -> UseModel? {
         let s = settings
         let meter = s.meters[k.index]
         let lim = Calibration.Limits(minUnits: s.minCalibrationUnits, minSigma: s.minSigma, minSlopeFraction: s.minSlopeFraction)
         if meter.perPerson > 0 {
             var m = UseModel(a: meter.fixed, b: meter.perPerson, sigma: s.fallbackSigma, sigmaCalibration: 0, source: .configured, units: 0, note: nil)
-            let others = points.filter { $0.slot != u }
-            if let sp = Calibration.spread(points, around: m, skipping: u, limits: lim) {
+            if let sp = Calibration.spread(points, around: m, skipping: nil, limits: lim) {
                 m.sigma = sp
-                m.units = others.count
+                m.units = points.count
             }
             return m
         }
-        let inPoints = points.contains { $0.slot == u }
-        let fitted: UseModel?
-        if inPoints {
-            fitted = Calibration.fit(points, skipping: u, limits: lim)
-        } else {
-            if cache == nil { cache = .some(Calibration.fit(points, skipping: nil, limits: lim)) }
-            fitted = cache!
-        }
-        if let fitted { return fitted }
+        if let fitted = Calibration.fitWithRegistrationPrior(points, prior: s.prior, maxPersons: s.maxPersons, limits: lim) { return fitted }
         if meter.fallbackPerPerson > 0 {
             return UseModel(
                 a: 0, b: meter.fallbackPerPerson, sigma: s.fallbackSigma, sigmaCalibration: 0, source: .fallback, units: 0,
-                note: "building calibration unavailable (\(points.filter { $0.slot != u }.count) units < \(s.minCalibrationUnits))")
+                note: "building calibration unavailable (\(points.count) units < \(s.minCalibrationUnits))")
         }
         return nil
     }
 
-    private func estimate(_ k: OccupancyMeterKind, unit u: Int, period p: Int64, model: UseModel) -> KindEstimate {
+    /// A unit's rolling and baseline occupied days of kind `k` (spike-capped means), if both are long enough.
+    private func windows(_ k: OccupancyMeterKind, unit u: Int, period p: Int64, theta: Double) -> (recent: [Double], base: [Double]) {
+        let s = settings
+        let h = history[u][k.index]
+        let r0 = p - Int64(s.rollingDays)
+        let b0 = r0 - Int64(s.baselineDays)
+        var recent: [Double] = [], base: [Double] = []
+        for d in h where d.use >= theta && d.use > 0 {
+            if d.period > r0 && d.period <= p { recent.append(d.use) } else if d.period > b0 && d.period <= r0 { base.append(d.use) }
+        }
+        return (recent, base)
+    }
+
+    /// The building's spread of units' own changes between their baseline and rolling windows.
+    private func changeModel(_ k: OccupancyMeterKind, period p: Int64, model: UseModel) -> ChangeModel {
+        let s = settings
+        let theta = s.vacantFraction * model.use(1)
+        var d: [Double] = []
+        for u in units.indices {
+            let w = windows(k, unit: u, period: p, theta: theta)
+            guard w.recent.count >= s.minRollingDays, w.base.count >= s.minBaselineDays,
+                let a = Self.cappedMean(w.recent, factor: s.spikeFactor), let b = Self.cappedMean(w.base, factor: s.spikeFactor), a > 0, b > 0
+            else { continue }
+            d.append(OccMath.ln(a / b))
+        }
+        return ChangeModel.fit(d, minUnits: s.minCalibrationUnits, minSigma: s.minChangeSigma, fallbackSigma: s.fallbackChangeSigma)
+    }
+
+    private func estimate(_ k: OccupancyMeterKind, unit u: Int, period p: Int64, model: UseModel, change: ChangeModel) -> KindEstimate {
         let s = settings
         let window = history[u][k.index].filter { $0.period > p - Int64(s.rollingDays) && $0.period <= p }
         let theta = s.vacantFraction * model.use(1)
@@ -359,8 +414,34 @@ public struct OccupancyEstimator: Sendable {
             let (lo, hi) = bounds(mean, sd)
             let est = model.persons(mean)
             e.rolling = useOccupied ? (est, lo, hi, sd, mean, window.count, occupied.count) : (est, 0, hi, sd, mean, window.count, occupied.count)
+            if useOccupied, mean > 0 {
+                var ev = OccupancyPosterior.Evidence(
+                    logUse: (0...s.maxPersons).map { $0 == 0 ? -Double.infinity : OccMath.ln(max(1e-12, model.use(Double($0)))) },
+                    y: OccMath.ln(mean), sigma: sd, step: nil)
+                let w = windows(k, unit: u, period: p, theta: theta)
+                if w.base.count >= s.minBaselineDays, let b = Self.cappedMean(w.base, factor: s.spikeFactor), b > 0 {
+                    let step = OccMath.ln(mean / b) - change.shift
+                    e.baseline = (b, w.base.count, step)
+                    e.change = change
+                    ev.step = (step, change.sigma)
+                }
+                e.evidence = ev
+            }
         }
         return e
+    }
+
+    static func posteriorJSON(_ post: OccupancyPosterior, registered: Int) -> JSONValue {
+        var m: [(String, JSONValue)] = [
+            ("median", .number(post.median)),
+            ("mean", .number(OccMath.round(post.mean))),
+            ("p_registered", .number(OccMath.round(registered >= 0 && registered < post.p.count ? post.p[registered] : 0, 3))),
+            ("p_at_least_registered_plus_1", .number(OccMath.round(post.probability(atLeast: Double(registered + 1)), 3))),
+            ("p_at_least_registered_plus_2", .number(OccMath.round(post.probability(atLeast: Double(registered + 2)), 3))),
+        ]
+        if let b = post.baselineMode { m.append(("baseline_mode", JSONValue(b))) }
+        if let c = post.changeProbability { m.append(("p_changed", .number(OccMath.round(c, 3)))) }
+        return .object(m)
     }
 
     /// The mean with each value capped at `factor` × the median (winsorised; `factor` 0: plain mean).
@@ -416,6 +497,16 @@ public struct OccupancyEstimator: Sendable {
             m.append(("rolling_low", r(ro.low)))
             m.append(("rolling_high", r(ro.high)))
             m.append(("rolling_sigma_log", r(ro.sd)))
+        }
+        if let b = e.baseline {
+            m.append(("baseline_use_\(q)", r(b.mean)))
+            m.append(("baseline_days", JSONValue(b.days)))
+            m.append(("own_step_log", r(b.step)))
+        }
+        if let c = e.change {
+            m.append(("change_shift_log", r(c.shift)))
+            m.append(("change_sigma_log", r(c.sigma)))
+            m.append(("change_units", JSONValue(c.units)))
         }
         m.append(("day_sigma_log", r(e.daySigma)))
         m.append(("model", e.model.json))

@@ -112,6 +112,15 @@ enum OccMath {
         return (s / Double(values.count - 1)).squareRoot()
     }
 
+    /// Φ(−z): the standard normal's upper tail beyond z (Abramowitz & Stegun 7.1.26, error < 1.5e-7).
+    static func normalTail(_ z: Double) -> Double {
+        let x = abs(z) / 2.0.squareRoot()
+        let t = 1 / (1 + 0.327_591_1 * x)
+        let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))))
+        let erfc = poly * exp(-x * x)
+        return z >= 0 ? erfc / 2 : 1 - erfc / 2
+    }
+
     /// Floor division for event-time arithmetic (rounds toward −∞).
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b

@@ -71,6 +71,46 @@ public enum OccupancyRule {
         source: "design: a flatter fit cannot tell people from households; fall back to proportional",
         "The per-person slope b of use = a + b·n must be at least this fraction of the plain per-capita figure.")
 
+    // The registration as a prior, and the unit's own history (docs/occupancy.md §4).
+    public static let priorHonest = RuleParameter(
+        "prior_honest", 0.8, unit: "probability",
+        source: "design: most registrations are honest (the issue's held-out building: about 5 in 6 units); tuned on the DAIAD tuning half",
+        "Prior probability that a unit holds exactly its registered occupants.")
+    public static let priorUnderShare = RuleParameter(
+        "prior_under_share", 0.75, unit: "fraction",
+        source: "design: a dishonest registration is more often too low (sublets, group rentals) than too high (people moved out)",
+        "Of the prior mass off the registered count, the share on more people than registered.")
+    public static let priorExcessScale = RuleParameter(
+        "prior_excess_scale", 3, unit: "persons",
+        source: "design: excesses of 1–3 are commonest, but a group rental's 5–10 must keep real prior mass",
+        "Under-registration by j persons has prior weight ∝ exp(−(j − 1)/scale).")
+    public static let changeProbability = RuleParameter(
+        "change_probability", 0.05, unit: "probability",
+        source: "design: a household changes size between its baseline weeks and the last two weeks rarely",
+        "Prior probability that the unit's head count changed between its baseline window and its rolling window.")
+    public static let baselineWindowDays = RuleParameter(
+        "baseline_window_days", 28, unit: "days",
+        source: "design: four weeks before the rolling window, the unit's own reference level",
+        "Days before the rolling window that give the unit's own baseline use (a group rental starts at a date: a step against it).")
+    public static let minBaselineDays = RuleParameter(
+        "min_baseline_days", 7, unit: "days", source: "design: one full week (weekday and weekend use)",
+        "Occupied days the baseline needs before the unit's own step counts as evidence.")
+    public static let minChangeSigma = RuleParameter(
+        "min_change_sigma_log", 0.1, unit: "ln units",
+        source: "design: no household repeats its use within ±10 % between two windows",
+        "Floor on the building's spread of own-use changes between the baseline and the rolling window.")
+    public static let fallbackChangeSigma = RuleParameter(
+        "fallback_change_sigma_log", 0.3, unit: "ln units",
+        source: "measured: DAIAD trial A, spread of ln(rolling 14-day use ÷ the 28 days before) across households ≈ 0.2–0.3",
+        "Spread of own-use changes assumed while fewer than min_calibration_units units have a baseline.")
+    public static let kindCorrelation = RuleParameter(
+        "kind_correlation", 0.5, unit: "fraction",
+        source: "design: a frugal household is frugal with water and power alike; K kinds count as 1 + (K − 1)(1 − c) independent ones",
+        "Log-likelihoods of K meter kinds are summed with weight 1/(1 + c(K − 1)).")
+    public static let maxPersons = RuleParameter(
+        "max_persons", 30, unit: "persons", source: "design: larger than any flat's plausible head count",
+        "Largest head count the posterior considers.")
+
     // Explicit figures (0 = not set: calibrate on the building).
     public static let waterPerPerson = RuleParameter(
         "water_l_per_person_day", 0, unit: "L/person/day", source: "configuration (0 = calibrate on the building)",
@@ -120,6 +160,8 @@ public enum OccupancyRule {
         rollingWindowDays, calibrationWindowDays, minCalibrationDays, minCalibrationUnits, minRollingDays,
         minDayCoverage, maxIntervalHours, nightStartHour, nightEndHour, nightMaxIntervalHours, powerHoldMinutes, vacantFraction,
         spikeFactor, intervalZ, minSigma, fallbackSigma, defaultDaySigma, minSlopeFraction,
+        priorHonest, priorUnderShare, priorExcessScale, changeProbability, baselineWindowDays, minBaselineDays,
+        minChangeSigma, fallbackChangeSigma, kindCorrelation, maxPersons,
         waterPerPerson, waterFixed, electricityPerPerson, electricityFixed, gasPerPerson, gasFixed,
         waterFallback, electricityFallback, gasFallback, waterMaxRate, electricityMaxRate, gasMaxRate,
     ]
@@ -158,7 +200,11 @@ public enum GroupRentalRule {
     public static let useLowBound = RuleParameter(
         "use_low_bound", 1, unit: "bool (1/0)",
         source: "design: a flag is a lead for an inspection of people's homes; be conservative",
-        "1: the area, per-room and registered-margin criteria use the rolling low bound; 0: the rolling estimate.")
+        "1: a criterion holds when its posterior probability reaches flag_probability; 0: when the point estimate (posterior median) meets it.")
+    public static let flagProbability = RuleParameter(
+        "flag_probability", 0.9, unit: "probability",
+        source: "design: tuned on the DAIAD tuning half (honest unit-days flagged ≤ 2 %); a lead for an inspection must be likely, not possible",
+        "A criterion holds on a day when the posterior probability that it is met reaches this.")
     public static let publicVenueRooms = RuleParameter(
         "public_venue_rooms", 10, unit: "rooms or beds",
         source: "ordinance: rooms or beds rented out 10 or more at a time are managed like public venues",
@@ -166,7 +212,7 @@ public enum GroupRentalRule {
 
     public static let parameters: [RuleParameter] = [
         daysRunning, clearDays, tenantsMin, areaCompleteFlat, areaNonComplete, areaMinPersons,
-        maxPersonsPerRoom, registeredMargin, useLowBound, publicVenueRooms,
+        maxPersonsPerRoom, registeredMargin, useLowBound, flagProbability, publicVenueRooms,
     ]
 }
 
@@ -254,6 +300,14 @@ struct OccupancySettings: Sendable {
     var fallbackSigma: Double
     var defaultDaySigma: Double
     var minSlopeFraction: Double
+    var prior: RegistrationPrior
+    var changeProbability: Double
+    var baselineDays: Int
+    var minBaselineDays: Int
+    var minChangeSigma: Double
+    var fallbackChangeSigma: Double
+    var kindCorrelation: Double
+    var maxPersons: Int
     var meters: [Meter]  // indexed by OccupancyMeterKind.index
 
     var daysRunning: Int
@@ -265,6 +319,7 @@ struct OccupancySettings: Sendable {
     var maxPersonsPerRoom: Double
     var registeredMargin: Double
     var useLowBound: Bool
+    var flagProbability: Double
     var publicVenueRooms: Int
 
     init(_ t: Thresholds) {
@@ -297,6 +352,16 @@ struct OccupancySettings: Sendable {
         fallbackSigma = max(0, v(o.fallbackSigma))
         defaultDaySigma = max(0, v(o.defaultDaySigma))
         minSlopeFraction = max(0, v(o.minSlopeFraction))
+        prior = RegistrationPrior(
+            honest: min(1, max(0, v(o.priorHonest))), underShare: min(1, max(0, v(o.priorUnderShare))),
+            excessScale: max(0.1, v(o.priorExcessScale)))
+        changeProbability = min(1, max(0, v(o.changeProbability)))
+        baselineDays = max(0, Int(v(o.baselineWindowDays).rounded()))
+        minBaselineDays = days(v(o.minBaselineDays))
+        minChangeSigma = max(0.01, v(o.minChangeSigma))
+        fallbackChangeSigma = max(0.01, v(o.fallbackChangeSigma))
+        kindCorrelation = min(1, max(0, v(o.kindCorrelation)))
+        maxPersons = min(200, max(2, Int(v(o.maxPersons).rounded())))
         meters = [
             Meter(perPerson: max(0, v(o.waterPerPerson)), fixed: max(0, v(o.waterFixed)),
                   fallbackPerPerson: max(0, v(o.waterFallback)), maxPerHour: max(0, v(o.waterMaxRate))),
@@ -314,6 +379,7 @@ struct OccupancySettings: Sendable {
         maxPersonsPerRoom = gv(g.maxPersonsPerRoom)
         registeredMargin = gv(g.registeredMargin)
         useLowBound = gv(g.useLowBound) >= 0.5
+        flagProbability = min(1, max(0.5, gv(g.flagProbability)))
         publicVenueRooms = max(1, Int(gv(g.publicVenueRooms).rounded()))
     }
 }
