@@ -8,7 +8,9 @@
 //      device state and aggregates), from /proc/<pid>/io, extrapolated to an hour.
 // It runs the rentguardd next to this binary: build both with -c release (and
 // --static-swift-stdlib for the packaged figures).
-// Usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5] [--env NAME=VALUE]...
+// Usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5]
+//            [--idle-seconds 30] [--flush-interval 60] [--env NAME=VALUE]...
+// (--flush-interval sets storage.flush_interval_s of the 10,000-device building.)
 // (--env sets a variable in the daemon's environment, e.g. GLIBC_TUNABLES=glibc.malloc.arena_max=2.)
 import Foundation
 import Logging
@@ -21,13 +23,15 @@ func arg(_ name: String, _ d: Int) -> Int {
     return d
 }
 if CommandLine.arguments.contains("--help") {
-    print("usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5] [--env NAME=VALUE]...")
+    print("usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5] [--idle-seconds 30] [--flush-interval 60] [--env NAME=VALUE]...")
     exit(0)
 }
 let deviceCount = arg("--devices", 10_000)
 let rate = arg("--rate", 1_000)
 let seconds = arg("--seconds", 180)
 let settle = arg("--settle", 5)
+let idleSeconds = arg("--idle-seconds", 30)
+let flushInterval = arg("--flush-interval", 60)
 let daemonEnvironment: [String: String] = {
     var env: [String: String] = [:]
     for (i, a) in CommandLine.arguments.enumerated() where a == "--env" && i + 1 < CommandLine.arguments.count {
@@ -46,7 +50,7 @@ func status(_ pid: Int32) -> [String: Int] {
     for line in text.split(separator: "\n") {
         let parts = line.split(separator: ":", maxSplits: 1)
         guard parts.count == 2 else { continue }
-        let value = parts[1].split(separator: " ", omittingEmptySubsequences: true).first.flatMap { Int($0) }
+        let value = parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
         if let value { fields[String(parts[0])] = value }
     }
     return fields
@@ -75,6 +79,8 @@ func memoryLine(_ label: String, _ pid: Int32) -> String {
     let mb = { (k: String) in String(format: "%.1f", Double(s[k] ?? 0) / 1024) }
     return "  \(label): VmRSS \(mb("VmRSS")) MB = anonymous \(mb("RssAnon")) MB (heap, stacks) + file \(mb("RssFile")) MB (binary code and data, shared libraries) + shmem \(mb("RssShmem")) MB; \(s["Threads"] ?? 0) threads"
 }
+
+func mb(_ x: Double) -> String { String(format: "%.1f", x / 1_048_576) }
 
 let logger: Logger = {
     var l = Logger(label: "footprint")
@@ -126,7 +132,7 @@ broker: {url: "mqtt://127.0.0.1:\(broker.port)"}
 registry:
   topic_prefix: registry
   mqtt: {url: "mqtt://127.0.0.1:\(broker.port)"}
-storage: {state_dir: "\(dir.file("state"))"}
+storage: {state_dir: "\(dir.file("state"))", flush_interval_s: \(flushInterval)}
 units:
 \(units)devices:
 \(devices)
@@ -141,6 +147,9 @@ publisher.start()
 try await publisher.waitUntilConnected(timeout: .seconds(10))
 let payload = Array(#"{"smoke_obscuration_pct_per_m": 0.1, "temperature_c": 22}"#.utf8)
 let stateDir = dir.file("state-big")
+let idleBefore = io(big.pid)
+try await Task.sleep(for: .seconds(idleSeconds))
+let idleAfter = io(big.pid)
 let ioBefore = io(big.pid)
 let sizeBefore = directoryBytes(stateDir)
 let start = ContinuousClock.now
@@ -160,9 +169,9 @@ let elapsedS = Double(elapsed.components.seconds) + Double(elapsed.components.at
 let perHour = 3600 / elapsedS
 let written = Double(ioAfter.writeBytes - ioBefore.writeBytes)
 let wchar = Double(ioAfter.wchar - ioBefore.wchar)
-func mb(_ x: Double) -> String { String(format: "%.1f", x / 1_048_576) }
 report.append(memoryLine("after \(seconds) s at \(rate) msg/s", big.pid))
-report.append("  flash wear at \(rate) msg/s over \(String(format: "%.0f", elapsedS)) s (\(sent) messages, \(deviceCount) devices, storage defaults):")
+report.append("  flash wear idle over \(idleSeconds) s: write_bytes \(idleAfter.writeBytes - idleBefore.writeBytes) B = \(mb(Double(idleAfter.writeBytes - idleBefore.writeBytes) * 3600 / Double(max(1, idleSeconds)))) MB/hour")
+report.append("  flash wear at \(rate) msg/s over \(String(format: "%.0f", elapsedS)) s (\(sent) messages, \(deviceCount) devices, flush_interval_s \(flushInterval)):")
 report.append("    block-layer writes (write_bytes): \(mb(written)) MB = \(mb(written * perHour)) MB/hour, \(String(format: "%.1f", written / Double(max(1, sent)))) B/message")
 report.append("    write() calls: \(ioAfter.syscw - ioBefore.syscw) carrying \(mb(wchar)) MB = \(mb(wchar * perHour)) MB/hour, \(String(format: "%.1f", wchar / Double(max(1, sent)))) B/message (includes logs and sockets)")
 report.append("    state directory: \(mb(Double(sizeBefore))) → \(mb(Double(sizeAfter))) MB")
