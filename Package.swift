@@ -128,12 +128,20 @@ let package = Package(
         // Benchmarks print figures; they are never timed tests.
         .executableTarget(
             name: "rentguard-bench",
-            dependencies: ["RentGuardCore"]
+            dependencies: ["RentGuardCore", "CAllocCounter"]
         ),
+        // A malloc interposer that counts allocations and live heap bytes (benchmarks only).
+        .target(name: "CAllocCounter"),
 
         // The daemon's ingest against a real broker: throughput, latency, RSS. Prints figures.
         .executableTarget(
             name: "rentguard-ingest-bench",
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The daemon's idle memory and flash wear, on the real binary and a real broker. Prints figures.
+        .executableTarget(
+            name: "rentguard-footprint-bench",
             dependencies: ["RentGuardTesting", "RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
         ),
 

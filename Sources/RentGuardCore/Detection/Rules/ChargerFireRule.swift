@@ -94,7 +94,10 @@ public struct ChargerFireRule: DetectionRule {
             dets[slot].testUntil = max(dets[slot].testUntil, reading.ts + testMs[slot])
         case let .telemetry(.charger(c)):
             guard isLatest, !nearDetectors[slot].isEmpty else { return }
-            var ch = chargers[slot]
+            // Moved out (not copied), so that `lastTemps` stays uniquely referenced and is
+            // updated in place: a copy would duplicate the dictionary on every reading.
+            var ch = Charger()
+            swap(&ch, &chargers[slot])
             var hazard = false
             ch.maxTemp = nil
             ch.hotPort = nil
