@@ -1,3 +1,4 @@
+import RentGuardCore
 /// The POSIX TZ string at the end of a TZif file (RFC 8536 §3.3, POSIX.1 §8.3): the zone's
 /// rule for the years after its last explicit transition, e.g. `CST-8` (UTC+8, no daylight
 /// saving) or `CET-1CEST,M3.5.0,M10.5.0/3` (UTC+1, UTC+2 from the last Sunday of March at
@@ -190,25 +191,11 @@ enum Calendar0 {
     }
 
     static func days(year y0: Int64, month m: Int64, day d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate(year: Int(y0), month: Int(m), day: Int(d)).dayNumber
     }
 
     static func civil(fromDays z0: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
+        let c = CivilDate(dayNumber: z0)
+        return (c.year, c.month, c.day)
     }
 }
