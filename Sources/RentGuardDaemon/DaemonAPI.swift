@@ -26,10 +26,9 @@ struct DaemonAPI: GatewayAPI {
     /// snapshot taken on a tick.
     func status() async -> GatewayStatus {
         let h = health.snapshot
-        let census = devices.census(config)
-        let stats = statistics.snapshot
-        let received = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
-        let rejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
+        let (census, received, rejected) = devices.snapshot(config)
+        // Active alarms from the store: the same source as the alarms list and /metrics.
+        let active = (try? store.activeAlarmCounts().values.reduce(0, +)) ?? h.activeAlarms
         let report = await self.health()
         var pending = 0, dead = 0
         for d in routing.current.allDestinations {
@@ -42,7 +41,7 @@ struct DaemonAPI: GatewayAPI {
             version: RentGuardVersion.current, gateway: config.gateway.id, building: config.gateway.building,
             startedAt: h.startedAt, now: clock.nowMs(), ready: report.ready, problems: report.problems,
             devicesRegistered: census.registered, devicesOnline: census.online, devicesOffline: census.offline,
-            devicesNeverSeen: census.neverSeen, activeAlarms: h.activeAlarms, messagesReceived: received,
+            devicesNeverSeen: census.neverSeen, activeAlarms: active, messagesReceived: received,
             messagesRejected: rejected, brokers: brokers(), outboxPending: pending, outboxDead: dead,
             databaseBytes: store.databaseSizeBytes())
     }

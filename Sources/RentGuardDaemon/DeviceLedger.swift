@@ -14,6 +14,9 @@ public final class DeviceLedger: Sendable {
         var now: Int64 = 0
         /// Each device's offline timeout as the core's supervision applies it (learned cadence).
         var offlineTimeouts: [String: Int64] = [:]
+        /// Messages taken in and rejected, as of the same batch as the rows.
+        var received = 0
+        var rejected = 0
     }
 
     private let state = Mutex(State())
@@ -24,10 +27,20 @@ public final class DeviceLedger: Sendable {
         state.withLock { s in for r in rows { s.rows[r.deviceID] = r } }
     }
 
-    func publish(_ rows: [Store.DeviceRow], now: Int64) {
+    func publish(_ rows: [Store.DeviceRow], now: Int64, received: Int? = nil, rejected: Int? = nil) {
         state.withLock { s in
             for r in rows { s.rows[r.deviceID] = r }
             s.now = now
+            if let received { s.received = received }
+            if let rejected { s.rejected = rejected }
+        }
+    }
+
+    /// The devices' census and the message counts, from one reading: the pipeline publishes
+    /// them together after each batch, so no view sees a count ahead of the devices.
+    public func snapshot(_ config: BuildingConfig) -> (census: DeviceCensus, received: Int, rejected: Int) {
+        state.withLock { s in
+            (DeviceCensus(config: config, rows: s.rows, now: s.now, offlineTimeouts: s.offlineTimeouts), s.received, s.rejected)
         }
     }
 

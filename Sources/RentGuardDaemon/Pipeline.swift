@@ -109,7 +109,11 @@ public struct Pipeline {
     /// Hands the devices that changed, event time and the active alarms to the live views.
     mutating func publishLiveState(now: Int64) {
         let reference = deps.eventClock ? engine.now : now
-        deps.devices.publish(unpublishedDevices.compactMap { deviceRows[$0] }, now: reference)
+        let stats = deps.statistics.snapshot
+        deps.devices.publish(
+            unpublishedDevices.compactMap { deviceRows[$0] }, now: reference,
+            received: stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +),
+            rejected: stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +))
         unpublishedDevices.removeAll(keepingCapacity: true)
         let active = engine.activeAlarms.count
         let waiting = unpersisted.count
