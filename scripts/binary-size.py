@@ -4,7 +4,7 @@
 Build with a map (gold, the Swift toolchain's default linker on Linux):
     swift build -c release --static-swift-stdlib --scratch-path .build-release \
         --product rentguardd -Xlinker -Map=/tmp/rentguardd.map
-    bench/binary-size.py /tmp/rentguardd.map [--repo .] [--checkouts .build-release/checkouts]
+    scripts/binary-size.py /tmp/rentguardd.map [--repo .] [--checkouts .build-release/checkouts]
 
 Prints the bytes each package (our modules, each dependency, the Swift runtime, Foundation,
 ICU) puts in the loaded sections (code, read-only data, unwind tables, metadata; not debug
