@@ -148,8 +148,10 @@ struct CentreLinkTests {
         centre.mode = .drop
         _ = await centre.waitFor(timeout: .seconds(20)) { $0.contains { $0.typeFlag == 2 && $0.answered == .drop } }
         centre.mode = .confirm
+        let before = try Self.owed(f).count
         try await f.smoke("SD-1", alarm: false)
-        try await Task.sleep(for: .seconds(1))
+        // The clear is owed once the pipeline has recorded it (after the clear hold).
+        _ = try await Self.waitUntil(timeout: .seconds(10)) { try Self.owed(f).count > before }
         let owed = try Self.owed(f)
         let got = await centre.waitFor(timeout: .seconds(30)) { ps in Set(Self.confirmed(ps)).isSuperset(of: owed.values) }
         let attempts = got.filter { $0.typeFlag == 2 }.map { $0.answered.map { "\($0)" } ?? "-" }

@@ -41,10 +41,10 @@ struct ScenarioEndToEndTests {
                 "--http-listen", "127.0.0.1:\(try freeLoopbackPort())",
             ],
             logFile: dir.file("rentguardd.log"))
-        guard await daemon.waitForLog("MQTT connected component=mqtt.building", timeout: .seconds(20)) else {
+        // Subscribed (SUBACK logged), not just connected, before the simulator publishes.
+        guard await daemon.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
             throw TestingError("daemon did not start:\n\(daemon.log)")
         }
-        try await Task.sleep(for: .milliseconds(300))
 
         let truth = dir.file("truth.json")
         let sim = try ChildProcess(
