@@ -90,11 +90,13 @@ struct CentreLinkTests {
 
         // A centre outage: the detectors change meanwhile; the centre comes back on the same port.
         centre.stop()
-        try await Task.sleep(for: .milliseconds(300))
+        let d = try #require(f.daemon)
+        #expect(await d.waitForLog("centre link closed; reconnecting"), "the daemon saw the link go")
         try await f.smoke("SD-1", alarm: false)
         try await f.smoke("SD-2", alarm: true, obscuration: 9)
         _ = try await Self.waitUntil(timeout: .seconds(10)) { try Self.owed(f).count >= 3 }
-        try await Task.sleep(for: .seconds(2))
+        // The outage is real to the daemon: it has tried to reconnect and been refused.
+        #expect(await d.waitForLog("cannot connect to the centre; retrying with backoff"), "a refused reconnect during the outage")
         try centre.start()
         let restarted = DaemonFixture.nowMs
         let owed = try Self.owed(f)
@@ -173,10 +175,12 @@ struct CentreLinkTests {
             for _ in 0..<3 {
                 try await f.smoke("SD-1", alarm: true, obscuration: 9)
                 try await f.smoke("SD-2", alarm: true, obscuration: 9)
-                try await Task.sleep(for: .milliseconds(150))
+                #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: true))
                 try await f.smoke("SD-1", alarm: false)
                 try await f.smoke("SD-2", alarm: false)
-                try await Task.sleep(for: .milliseconds(600))
+                // Each clear (0.3 s hold) is recorded before the next raise; a detector that
+                // chatters is latched, with no clear due (waitForSmoke counts it as settled).
+                #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: false))
             }
             let d = try #require(f.daemon)
             d.signal(SIGKILL)
@@ -185,8 +189,10 @@ struct CentreLinkTests {
             try await f.startDaemon()
         }
         centre.mode = .confirm
+        let connections = centre.connectionCount
         try centre.start()
-        try await Task.sleep(for: .seconds(1))
+        // The restarted daemon's link is up again (every transition was recorded before the kills).
+        #expect(try await Self.waitUntil(timeout: .seconds(10)) { centre.connectionCount > connections }, "the daemon reconnected")
         let owed = try Self.owed(f)
         let got = await centre.waitFor(timeout: .seconds(60)) { ps in Set(Self.confirmed(ps)).isSuperset(of: owed.values) }
         #expect(owed.count >= 8)

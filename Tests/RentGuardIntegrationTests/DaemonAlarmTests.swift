@@ -48,9 +48,11 @@ struct DaemonAlarmTests {
             try await f.smoke("SD-1", alarm: true, obscuration: 6 + Double(i) * 0.1)
         }
         _ = await registry.waitFor { !ForwardedAlarm.all($0).isEmpty }
-        // Give any duplicate time to show up.
-        try await Task.sleep(for: .seconds(1.5))
-        let alarms = ForwardedAlarm.all(await registry.messages)
+        // A duplicate would be recorded while the 20 readings are handled and sent with the
+        // rest: wait until all 20 are handled, every alarm message recorded is delivered, and
+        // each delivered one has reached the subscriber.
+        let delivered = try #require(try await f.waitUntilDelivered(messages: 20), "the daemon handled the 20 readings and delivered what it recorded")
+        let alarms = ForwardedAlarm.all(await registry.waitFor { Set(ForwardedAlarm.all($0).map(\.messageID)).isSuperset(of: delivered) })
         #expect(alarms.count == 1, "20 alarm readings of one detector must give one raised message, got \(alarms.map(\.state))")
         #expect(alarms.first?.state == "raised")
         await registry.stop()
@@ -108,11 +110,13 @@ struct DaemonAlarmTests {
         let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/alarms", clientID: "registry-watcher", cleanStart: false)
         try await f.startDaemon()
         f.registry.stop()
-        try await Task.sleep(for: .milliseconds(300))
+        // The daemon has seen the registry go (logged on a lost connection and on a refused connect).
+        let daemon = try #require(f.daemon)
+        #expect(await daemon.waitForLog("MQTT connection lost or refused; retrying component=mqtt.registry"))
         // While the registry is away: raise and clear on two detectors.
         try await f.smoke("SD-1", alarm: true)
         try await f.smoke("SD-2", alarm: true, obscuration: 9)
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: true), "both raises recorded")
         try await f.smoke("SD-1", alarm: false)
         // SD-1 clears while the registry is down: wait until the daemon has recorded it.
         var owed = Set<String>()
@@ -157,8 +161,9 @@ struct DaemonAlarmTests {
         #expect(alarms.first?.device == "SD-1")
         // The restarted daemon restored the alarm: the detector still in alarm is no new alarm.
         try await f.smoke("SD-1", alarm: true)
-        try await Task.sleep(for: .seconds(1))
-        #expect(ForwardedAlarm.all(await registry.messages).count == 1)
+        // That reading handled, and everything recorded delivered and received: no new message.
+        let delivered = try #require(try await f.waitUntilDelivered(messages: 1), "the restarted daemon handled the reading")
+        #expect(ForwardedAlarm.all(await registry.waitFor { Set(ForwardedAlarm.all($0).map(\.messageID)).isSuperset(of: delivered) }).count == 1)
         #expect(f.daemon?.log.contains("restored active alarms") == true)
         await registry.stop()
     }

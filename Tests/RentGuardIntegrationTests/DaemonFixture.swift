@@ -122,6 +122,59 @@ final class DaemonFixture: @unchecked Sendable {
         return Set(try store.outbox(destination: nil, states: [], limit: 1_000_000).filter { $0.kind == "alarms" }.map(\.messageID))
     }
 
+    /// The smoke alarms the daemon has recorded as active, by device (its SQLite rows).
+    func activeSmokeAlarms() throws -> [String: Alarm] {
+        let store = try openStore()
+        defer { store.close() }
+        var out: [String: Alarm] = [:]
+        for a in try store.activeAlarms() where a.key.type == .smoke {
+            if let d = a.key.device { out[d] = a }
+        }
+        return out
+    }
+
+    /// Waits until the daemon has recorded the smoke alarm of each of `devices` as raised
+    /// (`active`) or as cleared. A clear is not due while an alarm is latched as chattering
+    /// (more than `chatter_cycles` raises within the window; it clears only after
+    /// `chatter_release_s`, an hour): such an alarm counts as settled.
+    @discardableResult
+    func waitForSmoke(_ devices: [String], active: Bool, timeout: Duration = .seconds(15)) async throws -> Bool {
+        try await HardeningTests.waitUntil(timeout: timeout) {
+            let alarms = try activeSmokeAlarms()
+            return devices.allSatisfy { d in
+                guard let a = alarms[d] else { return !active }
+                return active || a.evidence["chattering"]?.boolValue == true
+            }
+        }
+    }
+
+    /// The daemon's `/api/v1/status` `messages_received` (published once a batch is fully
+    /// handled; counted since this daemon process started), or nil if it does not answer.
+    func messagesReceived() async -> Int? {
+        guard let r = try? await HardeningTests.get(httpURL + "/api/v1/status", timeout: .seconds(2)), r.status == 200,
+            let n = (try? JSONParser.parse(Array(r.body.utf8)))?["messages_received"]?.doubleValue
+        else { return nil }
+        return Int(n)
+    }
+
+    /// Waits until the running daemon has handled `messages` device messages and delivered
+    /// every alarm message it recorded for `destination` (none pending); returns the
+    /// delivered alarm message ids, or nil on timeout. What a test asserting that nothing
+    /// more arrives waits on, instead of a pause.
+    func waitUntilDelivered(messages: Int, destination: String = "registry-mqtt", timeout: Duration = .seconds(20)) async throws -> Set<String>? {
+        var delivered = Set<String>()
+        let settled = try await HardeningTests.waitUntil(timeout: timeout) {
+            guard let n = await messagesReceived(), n >= messages else { return false }
+            let store = try openStore()
+            defer { store.close() }
+            let rows = try store.outbox(destination: destination, states: [], limit: 1_000_000).filter { $0.kind == "alarms" }
+            guard rows.allSatisfy({ $0.state == .delivered }) else { return false }
+            delivered = Set(rows.map(\.messageID))
+            return true
+        }
+        return settled ? delivered : nil
+    }
+
     func shutdown() async {
         await daemon?.stop()
         await publisher.shutdown()

@@ -42,10 +42,11 @@ struct DeliveryFaultTests {
         for round in 0..<3 {
             try await f.smoke("SD-1", alarm: true, obscuration: 7 + Double(round))
             try await f.smoke("SD-2", alarm: true, obscuration: 8 + Double(round))
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: true), "round \(round): raises recorded")
             try await f.smoke("SD-1", alarm: false)
             try await f.smoke("SD-2", alarm: false)
-            try await Task.sleep(for: .milliseconds(1500))
+            // Cleared after the 0.5 s hold: recorded before the next round raises anew.
+            #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: false), "round \(round): clears recorded")
         }
         let owed = try await Self.waitForOwed(f, count: 12)
         // 3 rounds × 2 detectors × (raised + cleared); the kitchen detector may add a pre-alarm escalation.
@@ -74,12 +75,16 @@ struct DeliveryFaultTests {
             for _ in 0..<6 {
                 try await f.smoke("SD-1", alarm: true, obscuration: 9)
                 try await f.smoke("SD-2", alarm: true, obscuration: 9)
-                try await Task.sleep(for: .milliseconds(100))
+                #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: true))
                 try await f.smoke("SD-1", alarm: false)
                 try await f.smoke("SD-2", alarm: false)
-                try await Task.sleep(for: .milliseconds(450))
+                // Each cycle's clear is recorded before the next raise (once a detector chatters,
+                // its alarm is latched and no clear is due: waitForSmoke counts it as settled).
+                #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: false))
             }
             try await f.smoke("SD-1", alarm: true, obscuration: 9)
+            // Part of the scenario, not a wait for something: the kill lands at a random
+            // moment 0-20 ms after the publish, while that alarm is being recorded or delivered.
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...20)))
             let d = try #require(f.daemon)
             d.signal(SIGKILL)
@@ -89,7 +94,8 @@ struct DeliveryFaultTests {
         }
         try await f.smoke("SD-1", alarm: false)
         try await f.smoke("SD-2", alarm: false)
-        try await Task.sleep(for: .seconds(1.5))
+        // Everything owed is recorded: the last clears (or the alarms are latched as chattering).
+        #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: false))
         let owed = try f.owedAlarmMessageIDs()
         let got = ForwardedAlarm.all(await registry.waitFor(timeout: .seconds(30)) { Set(ForwardedAlarm.all($0).map(\.messageID)).isSuperset(of: owed) })
         let (lost, _) = Self.account("sigkill ×3 under load", owed: owed, received: got.map(\.messageID))
@@ -144,7 +150,12 @@ struct DeliveryFaultTests {
         _ = await receiver.waitFor { $0.contains { $0.answered == 422 } }
         try await f.smoke("SD-2", alarm: true)
         _ = await receiver.waitFor { $0.contains { $0.answered == 200 && $0.path.hasSuffix("/alarms") } }
-        try await Task.sleep(for: .milliseconds(300))
+        // The 422 answer is marked dead in the store and reported.
+        _ = try await HardeningTests.waitUntil(timeout: .seconds(10)) {
+            let store = try f.openStore()
+            defer { store.close() }
+            return try store.outboxStats(destination: "registry-https").dead >= 1 && f.daemon?.log.contains("dead letter") == true
+        }
         let store = try f.openStore()
         defer { store.close() }
         let dead = try store.outbox(destination: "registry-https", states: [.dead], limit: 10)
@@ -239,9 +250,10 @@ struct DeliveryFaultTests {
         // ... and alarms raised and cleared during the outage.
         for _ in 0..<5 {
             try await f.smoke("SD-1", alarm: true, obscuration: 9)
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await f.waitForSmoke(["SD-1"], active: true))
             try await f.smoke("SD-1", alarm: false)
-            try await Task.sleep(for: .milliseconds(500))
+            // Cleared after the 0.3 s hold, before the next raise: 5 raises and 5 clears owed.
+            #expect(try await f.waitForSmoke(["SD-1"], active: false))
         }
         let d = try #require(f.daemon)
         #expect(await d.waitForLog("evicted low-priority messages"))

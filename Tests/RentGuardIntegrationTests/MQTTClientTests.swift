@@ -53,7 +53,8 @@ struct MQTTClientTests {
         first.subscribe("q/#", qos: 1)
         first.start()
         try await first.waitUntilConnected(timeout: .seconds(5))
-        try await Task.sleep(for: .milliseconds(200))
+        // The session holds the subscription once the broker has acknowledged it.
+        try await first.waitUntilSubscribed(timeout: .seconds(5))
         await first.shutdown()
 
         let pub = try Self.client(broker, id: "pub2")
@@ -75,11 +76,9 @@ struct MQTTClientTests {
             return out
         }
         try await second.waitUntilConnected(timeout: .seconds(5))
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, !task.isCancelled {
-            try await Task.sleep(for: .milliseconds(50))
-            if second.statistics.received >= 5 { break }
-        }
+        let arrived = await HardeningTests.waitUntil(timeout: .seconds(10)) { second.statistics.received >= 5 }
+        #expect(arrived, "the 5 queued messages arrived: \(second.statistics.received)")
+        if !arrived { await second.shutdown() }  // ends the message stream, so the task returns what it has
         received = await task.value
         #expect(received == (0..<5).map { "q/\($0)" })
         await second.shutdown()
@@ -93,12 +92,11 @@ struct MQTTClientTests {
         c.start()
         try await c.waitUntilConnected(timeout: .seconds(5))
         broker.stop()
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!c.connectionState.isConnected)
+        #expect(await HardeningTests.waitUntil(timeout: .seconds(5)) { !c.connectionState.isConnected }, "the client noticed the broker go")
         try broker.start()
         try await c.waitUntilConnected(timeout: .seconds(10))
         #expect(c.statistics.connects >= 2)
-        try await Task.sleep(for: .milliseconds(200))  // SUBACK after reconnect
+        try await c.waitUntilSubscribed(timeout: .seconds(5))  // re-subscribed: SUBACK on the new connection
 
         let pub = try Self.client(broker, id: "pub3")
         pub.start()
@@ -118,7 +116,7 @@ struct MQTTClientTests {
         c.start()
         try await c.waitUntilConnected(timeout: .seconds(5))
         broker.stop()
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await HardeningTests.waitUntil(timeout: .seconds(5)) { !c.connectionState.isConnected }, "the client noticed the broker go")
         await #expect(throws: MQTTError.self) {
             try await c.publish(topic: "d/x", payload: [1], qos: 1, timeout: .milliseconds(500))
         }

@@ -29,7 +29,11 @@ struct OperationsEndToEndTests {
         try await f.startDaemon()
         try await f.smoke("SD-1", alarm: true)
         try await f.publishRaw(topic: "rg/testb/SD-1/telemetry", Array("{bad".utf8))
-        try await Task.sleep(for: .milliseconds(500))
+        // Both messages handled (the good one counted in, the bad one rejected).
+        _ = await HardeningTests.waitUntil(timeout: .seconds(10)) {
+            guard let r = try? await Self.get(f.httpURL + "/metrics") else { return false }
+            return r.body.contains(#"rentguard_messages_rejected_total{reason="malformed_json"}"#) && r.body.contains(#"rentguard_alarm_transitions_total{"#)
+        }
         let (status, body) = try await Self.get(f.httpURL + "/metrics")
         #expect(status == 200)
         #expect(body.contains(#"rentguard_messages_in_total{"#))

@@ -111,7 +111,8 @@ import Glibc
 }
 
 @Suite struct WatchdogServiceTests {
-    /// Beats `name` every 20 ms until cancelled.
+    /// Beats `name` every 20 ms until cancelled: a component making progress (the sleep is the
+    /// component's own rhythm, not a wait for something).
     func beating(_ monitor: ProgressMonitor, _ name: String) -> Task<Void, Never> {
         Task {
             while !Task.isCancelled {
@@ -140,14 +141,29 @@ import Glibc
 
         // Not ready until both components have beaten.
         let pipeline = beating(monitor, "pipeline")
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!systemd.drain().contains { $0.hasPrefix("READY=1") })
+        // Two status lines (300 ms apart, so from two loop passes) after the pipeline's first
+        // beat: the second pass began after that beat, so the watchdog has checked readiness
+        // with only the pipeline beating. No READY=1 up to then.
+        #expect(await eventually { monitor.haveBeaten(["pipeline"]) })
+        let drained = systemd.drain()
+        var afterBeat: [String] = []
+        let twoStatuses = await systemd.waitFor { m in
+            afterBeat.append(m)
+            return afterBeat.filter { $0.hasPrefix("STATUS=") }.count >= 2
+        }
+        #expect(twoStatuses.match != nil, "\(afterBeat)")
+        #expect(!(drained + afterBeat).contains { $0.hasPrefix("READY=1") }, "\(drained + afterBeat)")
         let database = beating(monitor, "database")
         let ready = await systemd.waitFor { $0.hasPrefix("READY=1") }
         #expect(ready.match == "READY=1\nSTATUS=3 devices, 0 active alarms")
 
-        // Progressing: pings and status lines.
-        let progressing = await systemd.collect(for: .milliseconds(1200))
+        // Progressing: pings and status lines (wait for three pings and a status line).
+        var progressing: [String] = []
+        let progressed = await systemd.waitFor { m in
+            progressing.append(m)
+            return progressing.filter { $0 == "WATCHDOG=1" }.count >= 3 && progressing.contains("STATUS=3 devices, 0 active alarms")
+        }
+        #expect(progressed.match != nil, "\(progressing)")
         #expect(progressing.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(progressing)")
         #expect(progressing.contains("STATUS=3 devices, 0 active alarms"))
 
@@ -155,7 +171,15 @@ import Glibc
         database.cancel()
         let stalledStatus = await systemd.waitFor(timeout: .seconds(10)) { $0.hasPrefix("STATUS=STALLED database") }
         #expect(stalledStatus.match != nil, "\(stalledStatus.seen)")
-        let whileStalled = await systemd.collect(for: .milliseconds(1200))
+        // While stalled: four more status lines, 300 ms apart (four loop passes past at least
+        // four ping deadlines, 200 ms apart), and no ping among them. The window is counted in
+        // the watchdog's own status lines rather than a fixed pause.
+        var whileStalled: [String] = []
+        let fourStatuses = await systemd.waitFor { m in
+            whileStalled.append(m)
+            return whileStalled.filter { $0.hasPrefix("STATUS=") }.count >= 4
+        }
+        #expect(fourStatuses.match != nil, "\(whileStalled)")
         #expect(!whileStalled.contains("WATCHDOG=1"), "\(whileStalled)")
         #expect(whileStalled.contains { $0.hasPrefix("STATUS=STALLED database") })
         // Logged once, with the component's name.
@@ -196,6 +220,9 @@ import Glibc
         monitor.beat("ingest", at: .now - .seconds(10))
         _ = await systemd.waitFor(timeout: .seconds(2)) { $0.hasPrefix("STATUS=STALLED ingest") }
         _ = systemd.drain()
+        // Kept as a window: this watchdog sends nothing at all while stalled (no status line
+        // for a minute), so the only evidence that pings stopped is their absence over more
+        // than three ping intervals (150 ms each).
         let after = await systemd.collect(for: .milliseconds(1000))
         #expect(!after.contains("WATCHDOG=1"), "\(after)")
         await group.triggerGracefulShutdown()
@@ -205,11 +232,15 @@ import Glibc
 
     @Test func withoutSystemdItRunsUntilShutdown() async throws {
         let monitor = ProgressMonitor()
-        let watchdog = WatchdogService(notifier: SystemdNotifier(environment: [:]), monitor: monitor, logger: quietLogger())
+        let logs = CapturedLogs()
+        let watchdog = WatchdogService(
+            notifier: SystemdNotifier(environment: [:]), monitor: monitor, configuration: .init(maxAge: .milliseconds(100)), logger: logs.logger("watchdog"))
         #expect(watchdog.pingInterval == nil)
         let group = ServiceGroup(configuration: .init(services: [watchdog], logger: quietLogger()))
         let running = Task { try await group.run() }
-        try await Task.sleep(for: .milliseconds(100))
+        // Running, not returned at once: without systemd it still watches, and logs a stall.
+        monitor.beat("ingest", at: .now - .seconds(10))
+        #expect(await eventually { !logs.messages(containing: "no progress").isEmpty }, "the watchdog loop runs without systemd")
         await group.triggerGracefulShutdown()
         try await running.value
     }
@@ -226,7 +257,6 @@ import Glibc
         #expect(monitor.stalled(maxAge: .milliseconds(500)).isEmpty)
         // The check hangs (a wedged database): no more beats.
         gate.block()
-        try await Task.sleep(for: .milliseconds(100))
         #expect(await eventually { monitor.stalled(maxAge: .milliseconds(300)) == ["database"] })
         gate.release()
         #expect(await eventually { monitor.stalled(maxAge: .milliseconds(300)).isEmpty })
