@@ -2,10 +2,10 @@ import Hummingbird
 import Logging
 
 /// Turns whatever a route throws into a JSON error body `{"error": "…"}` with its status:
-/// an `OperationsError` as it says; the router's own 404 (no route for the path, or a path
-/// no method was registered for that `MethodNotAllowedMiddleware` did not claim) as
-/// "no such endpoint"; `APIRequestError` 400; `LedgerUnavailable` 501; any other error 500,
-/// logged.
+/// an `OperationsError` as it says; the router's own 404 (no route took the request) as
+/// "no such endpoint: PATH"; any other `HTTPError` with its status; `APIRequestError` 400;
+/// `LedgerUnavailable` 501; any other error 500, logged. Added first, it wraps every route,
+/// the other middlewares and the not-found answer.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
