@@ -216,6 +216,13 @@ struct DAIADEvaluation {
                     }
                     let ro = after.compactMap(\.rolling)
                     if verboseDays {
+                        // P(≥ registered + 2) on each of the first 28 days after the move-in, in tenths ("9" ≥ 0.9), "*" flagged.
+                        var trace = ""
+                        for e in after.prefix(28) {
+                            let p = e.evidence["posterior"]?["p_at_least_registered_plus_2"]?.doubleValue ?? 0
+                            trace += e.groupRentalSuspected ? "*" : String(min(9, Int(p * 10)))
+                        }
+                        rep.lines.append("    P(≥ registered + 2) by day, tenths: \(trace)")
                         for e in after where [5, 10, 20, 40].contains(Int((e.periodStart - u.joinTs) / Self.day)) {
                             rep.lines.append("    +\((e.periodStart - u.joinTs) / Self.day)d rolling \(e.rolling ?? -1) \(e.evidence["meters"]?.arrayValue?.first?.serialized() ?? "") \(e.evidence["posterior"]?.serialized() ?? "")")
                         }
