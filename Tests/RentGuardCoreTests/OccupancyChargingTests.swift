@@ -133,12 +133,17 @@ struct OccupancyChargingTests {
             return out
         }
 
+        /// Every reading of the building, time-ordered.
+        func allReadings() -> [Reading] {
+            (building.readings() + chargerReadings()).enumerated().sorted { a, b in
+                a.element.ts != b.element.ts ? a.element.ts < b.element.ts : a.offset < b.offset
+            }.map(\.element)
+        }
+
         func run() -> OccupancyOutput {
             let cfg = config
             var est = OccupancyEstimator(config: cfg, thresholds: Thresholds(config: cfg))
-            let all = (building.readings() + chargerReadings()).enumerated().sorted { a, b in
-                a.element.ts != b.element.ts ? a.element.ts < b.element.ts : a.offset < b.offset
-            }.map(\.element)
+            let all = allReadings()
             var out = OccupancyOutput()
             for r in all {
                 if r.ts >= est.nextDeadline {
@@ -225,6 +230,25 @@ struct OccupancyChargingTests {
         }
         // U109's charging is at the shared station, not linked: no charging evidence.
         for e in out.estimates(of: "U109") { #expect(Self.charging(e) == nil) }
+    }
+
+    @Test("the detection engine routes charger readings to the estimator")
+    func throughTheEngine() throws {
+        var s = Scenario()
+        s.building.days = 30
+        s.stepDay = 14
+        var engine = DetectionEngine(config: s.config)
+        var published: [OccupancyEstimate] = []
+        for r in s.allReadings() {
+            for o in engine.handle(.reading(r)) { if case let .occupancy(e) = o { published.append(e) } }
+        }
+        for o in engine.handle(.tick(SyntheticBuilding.start + 31 * Self.day + 3 * 3_600_000)) { if case let .occupancy(e) = o { published.append(e) } }
+        let direct = s.run()
+        let fromEngine = try #require(published.first { $0.unit == "U101" && $0.periodStart == SyntheticBuilding.start + 28 * Self.day })
+        let ch = try #require(Self.charging(fromEngine))
+        #expect(ch["own_step_log"]?.doubleValue ?? 0 > 0.8)
+        #expect(fromEngine == Self.estimate(direct, "U101", day: 28))
+        #expect(published.count == direct.estimates.count)
     }
 
     @Test("a charger without unit_ports, and unlinked ports, change nothing")
