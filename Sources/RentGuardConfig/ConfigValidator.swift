@@ -23,7 +23,7 @@ public enum ConfigValidator {
     ) -> [ConfigError.Problem] {
         var v = Validation(config: config, knownThresholds: knownThresholds, checkFiles: checkFiles)
         v.run()
-        return v.problems + ProfileValidation.problems(config) + CentreValidation.problems(config)
+        return v.problems + ProfileValidation.problems(config) + CentreValidation.problems(config) + UnitPortsValidation.problems(config)
     }
 
     /// `[A-Za-z0-9_.-]{1,64}`: the id syntax of buildings, gateways, devices (protocol v1 §1),

@@ -424,6 +424,10 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
     public var ratedPortCurrentA: Double?
     /// Charger: the station's total power cap, in W.
     public var stationPowerCapW: Double?
+    /// Charger: ports reserved for units' residents (`unit_ports: [{unit: "3A", ports: [1, 2]}]`).
+    /// Their charging energy is occupancy evidence for that unit (docs/occupancy.md); ports
+    /// not listed are shared and ignored by occupancy.
+    public var unitPorts: [UnitPorts]
     /// Power meter: the flat's rated (breaker) current, in A.
     public var ratedCurrentA: Double?
     /// Commands the gateway may send to this device (protocol v1 §2), e.g. `[port_off]`.
@@ -439,9 +443,10 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
         id: String, kind: DeviceKind, unit: String? = nil, location: String? = nil, zone: Zone? = nil,
         floor: Int? = nil, reportIntervalSeconds: Double? = nil, ports: Int? = nil, ratedPortCurrentA: Double? = nil,
         stationPowerCapW: Double? = nil, ratedCurrentA: Double? = nil, commands: [String] = [], near: [String] = [],
-        thresholds: [String: [String: Double]] = [:], source: DeviceSource = .init()
+        thresholds: [String: [String: Double]] = [:], source: DeviceSource = .init(), unitPorts: [UnitPorts] = []
     ) {
         self.source = source
+        self.unitPorts = unitPorts
         self.id = id
         self.kind = kind
         self.unit = unit
@@ -462,6 +467,7 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
         case id, kind, unit, location, zone, floor, reportIntervalSeconds = "report_interval_s", ports
         case ratedPortCurrentA = "rated_port_current_a", stationPowerCapW = "station_power_cap_w"
         case ratedCurrentA = "rated_current_a", commands, near, thresholds
+        case unitPorts = "unit_ports"
     }
 
     public init(from decoder: Decoder) throws {
@@ -482,6 +488,7 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
         commands = try c.decodeIfPresent([String].self, forKey: .commands) ?? []
         near = try c.decodeIfPresent([String].self, forKey: .near) ?? []
         thresholds = try c.decodeIfPresent([String: [String: Double]].self, forKey: .thresholds) ?? [:]
+        unitPorts = try c.decodeIfPresent([UnitPorts].self, forKey: .unitPorts) ?? []
     }
 }
 

@@ -271,8 +271,8 @@ public struct DetectionEngine: Sendable {
             confirmCommands(device: r.device, port: e.port, at: r.ts)
         }
         switch device.kind {
-        case .waterMeter, .powerMeter, .gasMeter: occupancy.observe(r)
-        case .smokeDetector, .charger: break
+        case .waterMeter, .powerMeter, .gasMeter, .charger: occupancy.observe(r)
+        case .smokeDetector: break
         }
     }
 

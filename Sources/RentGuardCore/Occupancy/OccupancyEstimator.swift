@@ -53,6 +53,8 @@ public struct OccupancyEstimator: Sendable {
     private var meters: [MeterTrack] = []
     /// unit slot → kind index → meter indexes.
     private var unitMeters: [[[Int]]]
+    /// Charger ports linked to units (`unit_ports`): their session counters feed `meters`.
+    private var chargingPorts = ChargingPorts()
     /// unit slot → kind index → usable periods, oldest first.
     private var history: [[[DayUse]]]
     private var trackers: [GroupRentalTracker]
@@ -82,6 +84,11 @@ public struct OccupancyEstimator: Sendable {
             unitMeters[slot][kind.index].append(meters.count)
             meters.append(MeterTrack(kind: kind, unit: slot))
         }
+        for link in ChargingPorts.links(config, unitSlot: unitSlot) {
+            chargingPorts.add(link, meter: meters.count)
+            unitMeters[link.slot][OccupancyMeterKind.charging.index].append(meters.count)
+            meters.append(MeterTrack(kind: .charging, unit: link.slot))
+        }
     }
 
     /// Rule ids and parameters, for configuration validation and docs.
@@ -89,9 +96,16 @@ public struct OccupancyEstimator: Sendable {
         [(OccupancyRule.id, OccupancyRule.parameters), (GroupRentalRule.id, GroupRentalRule.parameters)]
     }
 
-    /// Feed every decoded reading; readings from devices that are not meters of a unit, and
-    /// events and status messages, are ignored.
+    /// Feed every decoded reading; readings from devices that are not meters of a unit or
+    /// chargers with ports linked to a unit (`unit_ports`), and status messages, are ignored.
     public mutating func observe(_ reading: Reading) {
+        if chargingPorts.handles(reading.device) {
+            for c in chargingPorts.observe(reading) {
+                if nextPeriod == nil { nextPeriod = clock.period(of: reading.ts) }
+                meters[c.meter].observe(ts: reading.ts, register: c.registerKWh, powerW: nil, clock: clock, firstOpen: nextPeriod!, limits: limits(.charging))
+            }
+            return
+        }
         guard let m = meterOfDevice[reading.device], case let .telemetry(t) = reading.observation else { return }
         var register: Double? = nil
         var power: Double? = nil
@@ -148,7 +162,7 @@ public struct OccupancyEstimator: Sendable {
     private func limits(_ k: OccupancyMeterKind) -> MeterTrack.Limits {
         MeterTrack.Limits(
             maxPerHour: settings.meters[k.index].maxPerHour, maxIntervalMs: settings.maxIntervalMs, nightStartMs: settings.nightStartMs,
-            nightEndMs: settings.nightEndMs, nightMaxIntervalMs: settings.nightMaxIntervalMs, powerHoldMs: settings.powerHoldMs)
+            nightEndMs: settings.nightEndMs, nightMaxIntervalMs: k.subtractsNightBase ? settings.nightMaxIntervalMs : 0, powerHoldMs: settings.powerHoldMs)
     }
 
     // MARK: - Closing a period
@@ -219,7 +233,7 @@ public struct OccupancyEstimator: Sendable {
                 guard let model = models[k.index] else { continue }
                 parts.append(estimate(k, unit: u, period: p, model: model, change: changes[k.index]))
             }
-            guard let day = Self.fuse(parts.compactMap { $0.day.map { ($0.est, $0.low, $0.high, $0.sd, $0.vacant) } }) else { continue }
+            guard let day = Self.fuse(parts.filter(\.kind.entersDayEstimate).compactMap { $0.day.map { ($0.est, $0.low, $0.high, $0.sd, $0.vacant) } }) else { continue }
             var rolling = Self.fuse(parts.compactMap { $0.rolling.map { ($0.est, $0.low, $0.high, $0.sd, false) } })
             let ev = parts.compactMap(\.evidence)
             var posterior: OccupancyPosterior? = nil

@@ -130,6 +130,12 @@ public enum OccupancyRule {
     public static let gasFixed = RuleParameter(
         "gas_m3_fixed_per_day", 0, unit: "m³/day", source: "configuration",
         "Explicit fixed gas use a, with gas_m3_per_person_day.")
+    public static let chargingPerPerson = RuleParameter(
+        "charging_kwh_per_person_day", 0, unit: "kWh/person/charging day", source: "configuration (0 = calibrate on the building)",
+        "Explicit per-person e-bike charging energy b at a unit's linked charger ports (unit_ports).")
+    public static let chargingFixed = RuleParameter(
+        "charging_kwh_fixed_per_day", 0, unit: "kWh/charging day", source: "configuration",
+        "Explicit fixed charging energy a, with charging_kwh_per_person_day.")
 
     // Published fallbacks, used only when the building cannot calibrate.
     public static let waterFallback = RuleParameter(
@@ -144,6 +150,10 @@ public enum OccupancyRule {
         "gas_fallback_m3_per_person_day", 0, unit: "m³/person/day",
         source: "none published in the project's sources: gas counts only when calibrated or configured",
         "Per-person gas use fallback (0 = none).")
+    public static let chargingFallback = RuleParameter(
+        "charging_fallback_kwh_per_person_day", 0, unit: "kWh/person/charging day",
+        source: "none published: e-bike ownership and riding differ by building; charging counts only when calibrated or configured",
+        "Per-person charging energy fallback (0 = none).")
 
     // Plausibility of register steps (a larger step is a meter swap or a glitch, not use).
     public static let waterMaxRate = RuleParameter(
@@ -155,6 +165,10 @@ public enum OccupancyRule {
     public static let gasMaxRate = RuleParameter(
         "gas_max_m3_per_h", 6, unit: "m³/h", source: "EN 1359 G4 domestic gas meter, Qmax = 6 m³/h",
         "A gas register rise faster than this is a meter swap or glitch: the baseline restarts.")
+    public static let chargingMaxRate = RuleParameter(
+        "charging_max_kw_per_port", 1.1, unit: "kW",
+        source: "../shared/domain.md: public charging-pile practice caps a port at 5–5.5 A and treats readings over 1,100 W as faulty (e-bike chargers give 100–300 W)",
+        "A port's session energy rising faster than this is a glitch: the interval is not counted.")
 
     public static let parameters: [RuleParameter] = [
         rollingWindowDays, calibrationWindowDays, minCalibrationDays, minCalibrationUnits, minRollingDays,
@@ -164,6 +178,7 @@ public enum OccupancyRule {
         minChangeSigma, fallbackChangeSigma, kindCorrelation, maxPersons,
         waterPerPerson, waterFixed, electricityPerPerson, electricityFixed, gasPerPerson, gasFixed,
         waterFallback, electricityFallback, gasFallback, waterMaxRate, electricityMaxRate, gasMaxRate,
+        chargingPerPerson, chargingFixed, chargingFallback, chargingMaxRate,
     ]
 }
 
@@ -241,9 +256,10 @@ public struct OccupancyOptions: Sendable, Equatable {
     }
 }
 
-/// The three kinds of meter the estimator reads.
+/// The kinds of use the estimator reads: three meters of a unit, and the e-bike charging
+/// energy at the charger ports the configuration reserves for it (`unit_ports`).
 public enum OccupancyMeterKind: String, Sendable, Equatable, CaseIterable, Hashable {
-    case water, electricity, gas
+    case water, electricity, gas, charging
 
     init?(_ kind: DeviceKind) {
         switch kind {
@@ -259,6 +275,7 @@ public enum OccupancyMeterKind: String, Sendable, Equatable, CaseIterable, Hasha
         case .water: return 0
         case .electricity: return 1
         case .gas: return 2
+        case .charging: return 3
         }
     }
 
@@ -268,8 +285,18 @@ public enum OccupancyMeterKind: String, Sendable, Equatable, CaseIterable, Hasha
         case .water: return "l"
         case .electricity: return "kwh"
         case .gas: return "m3"
+        case .charging: return "kwh"
         }
     }
+
+    /// A meter's night minimum is a leak or a standby load and is subtracted; charging at
+    /// night is use (batteries are charged overnight), never a base load.
+    var subtractsNightBase: Bool { self != .charging }
+
+    /// Whether the kind enters the day figures (`estimated_occupants`, `low`, `high`): a day
+    /// without a charge says nothing about who was home (a battery lasts days), so charging
+    /// enters the rolling posterior only.
+    var entersDayEstimate: Bool { self != .charging }
 }
 
 /// Every parameter resolved for one building.
@@ -369,6 +396,8 @@ struct OccupancySettings: Sendable {
                   fallbackPerPerson: max(0, v(o.electricityFallback)), maxPerHour: max(0, v(o.electricityMaxRate))),
             Meter(perPerson: max(0, v(o.gasPerPerson)), fixed: max(0, v(o.gasFixed)),
                   fallbackPerPerson: max(0, v(o.gasFallback)), maxPerHour: max(0, v(o.gasMaxRate))),
+            Meter(perPerson: max(0, v(o.chargingPerPerson)), fixed: max(0, v(o.chargingFixed)),
+                  fallbackPerPerson: max(0, v(o.chargingFallback)), maxPerHour: max(0, v(o.chargingMaxRate))),
         ]
         daysRunning = days(gv(g.daysRunning))
         clearDays = days(gv(g.clearDays))
