@@ -25,10 +25,11 @@ struct CentreSimulatorTests {
         #expect(building.contains("centre:"))
         let config = dir.file("building.yaml")
         try building.write(toFile: config, atomically: true, encoding: .utf8)
+        let httpPort = try freeLoopbackPort()
         let daemon = try DaemonProcess(
             arguments: [
                 "--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"), "--event-clock",
-                "--http-listen", "127.0.0.1:\(try freeLoopbackPort())",
+                "--http-listen", "127.0.0.1:\(httpPort)",
             ],
             logFile: dir.file("rentguardd.log"))
         defer { Task { await daemon.stop() } }
@@ -44,17 +45,14 @@ struct CentreSimulatorTests {
             outputFile: dir.file("sim.log"))
         let simStatus = await sim.wait(timeout: .seconds(300))
         #expect(simStatus == 0)
-        // Let the daemon take in what the simulator sent, then bring the centre back.
-        let store = try Store(path: dir.file("state") + "/" + Store.fileName)
-        defer { store.close() }
-        var owed = try store.outbox(destination: "centre", states: [], limit: 100_000)
-        var stable = 0
-        while stable < 10 {
-            try await Task.sleep(for: .milliseconds(200))
-            let now = try store.outbox(destination: "centre", states: [], limit: 100_000)
-            stable = now.count == owed.count ? stable + 1 : 0
-            owed = now
+        // Let the daemon take in what the simulator sent (every batch's outbox rows are written
+        // before its counts are published), then bring the centre back.
+        let sent = try ScenarioEndToEndTests.sentCount(simLog: dir.file("sim.log"))
+        let records = DaemonRecords(port: httpPort, stateDir: dir.file("state"))
+        guard await records.waitUntilHandled(sent, timeout: .seconds(120)) else {
+            throw TestingError("the daemon did not finish with the \(sent) simulated messages: \(await records.describe(destination: "centre"))")
         }
+        let owed = try records.outbox(destination: "centre")
         try centre.start()
         let back = ContinuousClock.now
         let expected = try owed.map { row -> CentreLinkTests.Owed in

@@ -148,31 +148,20 @@ final class DaemonFixture: @unchecked Sendable {
         }
     }
 
+    /// The running daemon's counts and outbox, read as an operator reads them.
+    var records: DaemonRecords { DaemonRecords(httpURL: httpURL, stateDir: directory.file("state")) }
+
     /// The daemon's `/api/v1/status` `messages_received` (published once a batch is fully
     /// handled; counted since this daemon process started), or nil if it does not answer.
-    func messagesReceived() async -> Int? {
-        guard let r = try? await HardeningTests.get(httpURL + "/api/v1/status", timeout: .seconds(2)), r.status == 200,
-            let n = (try? JSONParser.parse(Array(r.body.utf8)))?["messages_received"]?.doubleValue
-        else { return nil }
-        return Int(n)
-    }
+    func messagesReceived() async -> Int? { await records.messagesReceived() }
 
     /// Waits until the running daemon has handled `messages` device messages and delivered
     /// every alarm message it recorded for `destination` (none pending); returns the
     /// delivered alarm message ids, or nil on timeout. What a test asserting that nothing
     /// more arrives waits on, instead of a pause.
     func waitUntilDelivered(messages: Int, destination: String = "registry-mqtt", timeout: Duration = .seconds(20)) async throws -> Set<String>? {
-        var delivered = Set<String>()
-        let settled = try await HardeningTests.waitUntil(timeout: timeout) {
-            guard let n = await messagesReceived(), n >= messages else { return false }
-            let store = try openStore()
-            defer { store.close() }
-            let rows = try store.outbox(destination: destination, states: [], limit: 1_000_000).filter { $0.kind == "alarms" }
-            guard rows.allSatisfy({ $0.state == .delivered }) else { return false }
-            delivered = Set(rows.map(\.messageID))
-            return true
-        }
-        return settled ? delivered : nil
+        try await records.waitUntilDelivered(handled: messages, acceptedOnly: true, destination: destination, kinds: ["alarms"], timeout: timeout)
+            .map { Set($0.map(\.messageID)) }
     }
 
     func shutdown() async {

@@ -58,7 +58,8 @@ import Testing
             }
             let results = await f.publisher.publishBatch(burst, qos: 1, timeout: .seconds(10))
             #expect(results.allSatisfy { if case .success = $0 { true } else { false } }, "the broker took the burst")
-            // Interrupt the daemon part-way through the burst, at a random point.
+            // Interrupt the daemon part-way through the burst, at a random point (part of the
+            // scenario, not a wait for something).
             let d = try #require(f.daemon)
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...150)))
             d.signal(signal)

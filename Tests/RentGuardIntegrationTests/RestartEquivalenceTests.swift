@@ -98,13 +98,15 @@ import Testing
             d = try await start()
             try await feed(messages[cut...], into: d, baseline: 0)
         }
-        // The registry has what the daemon recorded once it has been quiet for 2 s.
-        var last = -1
-        var quietSince = ContinuousClock.now
-        while ContinuousClock.now - quietSince < .seconds(2) {
-            let n = await registry.messages.count
-            if n != last { last = n; quietSince = .now }
-            try await Task.sleep(for: .milliseconds(100))
+        // The registry has what the daemon recorded once every alarm row is delivered and received
+        // (rows the first daemon left pending are delivered by the second).
+        let records = DaemonRecords(port: httpPort, stateDir: dir.file("state"))
+        let last = cut < messages.count ? messages.count - cut : messages.count
+        guard try await records.waitUntilDelivered(
+            handled: last, acceptedOnly: true, destination: "registry-mqtt", kinds: ["alarms"],
+            receivedIDs: { DaemonRecords.messageIDs(await registry.messages.map(\.payload)) }, timeout: .seconds(60)) != nil
+        else {
+            throw TestingError("the registry did not receive every alarm the daemon recorded: \(await records.describe(destination: "registry-mqtt"))")
         }
         let seen = ForwardedAlarm.all(await registry.messages).map { Seen(alarmID: $0.alarmID, state: $0.state, type: $0.type) }
         await d.stop()

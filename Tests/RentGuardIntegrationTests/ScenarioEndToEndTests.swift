@@ -35,10 +35,11 @@ struct ScenarioEndToEndTests {
         try building.write(toFile: config, atomically: true, encoding: .utf8)
 
         let registry = try await TestSubscriber(port: broker.port, filter: "registry/#")
+        let httpPort = try freeLoopbackPort()
         let daemon = try DaemonProcess(
             arguments: [
                 "--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"), "--event-clock",
-                "--http-listen", "127.0.0.1:\(try freeLoopbackPort())",
+                "--http-listen", "127.0.0.1:\(httpPort)",
             ],
             logFile: dir.file("rentguardd.log"))
         // Subscribed (SUBACK logged), not just connected, before the simulator publishes.
@@ -54,13 +55,15 @@ struct ScenarioEndToEndTests {
         guard let simStatus = await sim.wait(timeout: .seconds(300)), simStatus == 0 else {
             throw TestingError("simulator failed:\n" + ((try? String(contentsOfFile: dir.file("sim.log"), encoding: .utf8)) ?? ""))
         }
-        // Wait until the registry has been quiet for 2 s: the daemon has caught up.
-        var last = -1
-        var quietSince = ContinuousClock.now
-        while ContinuousClock.now - quietSince < .seconds(2) {
-            let n = await registry.messages.count
-            if n != last { last = n; quietSince = .now }
-            try await Task.sleep(for: .milliseconds(100))
+        // The daemon has caught up once it has finished with every message the simulator sent
+        // and the registry has received every alarm and occupancy message the daemon recorded.
+        let sent = try Self.sentCount(simLog: dir.file("sim.log"))
+        let records = DaemonRecords(port: httpPort, stateDir: dir.file("state"))
+        guard try await records.waitUntilDelivered(
+            handled: sent, destination: "registry-mqtt", kinds: ["alarms", "occupancy"], receivedIDs: { DaemonRecords.messageIDs(await registry.messages.map(\.payload)) },
+            timeout: .seconds(300)) != nil
+        else {
+            throw TestingError("the registry did not receive what the daemon recorded for \(sent) simulated messages: \(await records.describe(destination: "registry-mqtt"))")
         }
         let messages = await registry.messages
         await registry.stop()
@@ -81,6 +84,16 @@ struct ScenarioEndToEndTests {
         let report = (try? String(contentsOfFile: reportFile, encoding: .utf8)) ?? ""
         print("── \(scenario): \(messages.count) registry messages; score exit \(status)\n\(report)")
         return Run(messages: messages, scoreStatus: status, scoreReport: report, daemonLog: daemon.log)
+    }
+
+    /// How many messages `rentguard-sim run` published, from its closing log line
+    /// ("sent N messages covering …").
+    static func sentCount(simLog: String) throws -> Int {
+        let log = try String(contentsOfFile: simLog, encoding: .utf8)
+        guard let r = log.range(of: #"sent (\d+) messages covering"#, options: .regularExpression),
+            let n = Int(log[r].split(separator: " ")[1])
+        else { throw TestingError("no 'sent N messages' line in the simulator's log:\n\(log)") }
+        return n
     }
 
     @Test func flamingFireIsDetectedAsFire() async throws {
