@@ -13,6 +13,9 @@ public final class Doorbell: Sendable {
 
     public init() {}
 
+    /// Whether a task is parked in `wait(timeout:)` now (for tests and diagnostics).
+    public var hasWaiter: Bool { state.withLock { $0.waiter != nil } }
+
     public func ring() {
         let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
             if let w = s.waiter {

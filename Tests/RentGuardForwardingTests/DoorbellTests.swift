@@ -5,10 +5,10 @@ struct DoorbellTests {
     @Test func ringWakesAWaiter() async {
         let bell = Doorbell()
         async let woke = bell.wait(timeout: .seconds(10))
-        // Gives the waiter time to park before the ring. Not a wait for the result: a ring
-        // that comes first is kept and the test passes all the same (it then exercises the
-        // kept-ring path); Doorbell exposes no waiter state that the test could wait on.
-        try? await Task.sleep(for: .milliseconds(50))
+        // The waiter parks first, so that the ring wakes it (not the kept-ring path).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !bell.hasWaiter && ContinuousClock.now < deadline { await Task.yield() }
+        #expect(bell.hasWaiter, "the waiter parked")
         bell.ring()
         #expect(await woke == true)
     }
