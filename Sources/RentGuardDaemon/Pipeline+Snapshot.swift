@@ -31,6 +31,24 @@ extension Pipeline {
         }
     }
 
+    /// Says what the occupancy estimator got back from the snapshot: counts of what was
+    /// kept and dropped, or why its part was set aside (the rest of the snapshot still
+    /// restores). Nothing when the snapshot had no occupancy part.
+    static func logOccupancyRestore(_ report: OccupancyEstimator.RestoreReport?, logger: Logger) {
+        guard let r = report else { return }
+        if let reason = r.discarded {
+            logger.warning("discarding the stored occupancy state; occupancy relearns", metadata: [
+                "reason": "\(reason)", "meters_dropped": "\(r.metersDropped)", "series_dropped": "\(r.historiesDropped)",
+                "runs_dropped": "\(r.trackersDropped)",
+            ])
+            return
+        }
+        logger.notice("restored occupancy state", metadata: [
+            "meters_kept": "\(r.metersKept)", "meters_dropped": "\(r.metersDropped)", "series_kept": "\(r.historiesKept)",
+            "series_dropped": "\(r.historiesDropped)", "runs_kept": "\(r.trackersKept)", "runs_dropped": "\(r.trackersDropped)",
+        ])
+    }
+
     mutating func saveSnapshot(now: Int64) {
         lastSnapshot = now
         do {
