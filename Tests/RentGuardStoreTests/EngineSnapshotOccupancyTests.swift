@@ -203,6 +203,13 @@ import Testing
         let rest = try Store.encodeEngineSnapshot(withoutOccupancy)
         let occupancyBytes = text.utf8.count - rest.utf8.count
         let perDay = Double(text.utf8.count) * 288 / 1_000_000
+        var metersOnly = occ, unitsOnly = occ
+        metersOnly.units = [:]
+        unitsOnly.meters = [:]
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        print("[snapshot size] occupancy part: meters' baselines and open periods \(try enc.encode(metersOnly).count) B, "
+            + "units' daily use and runs \(try enc.encode(unitsOnly).count) B")
         print("[snapshot size] \(flats) flats × 2 meters, \(days) days: engine snapshot \(text.utf8.count) B, of which occupancy \(occupancyBytes) B "
             + "(\(occupancyBytes / (flats * 2)) B per meter); every 5 min: \(String(format: "%.1f", perDay)) MB/day of snapshot text before SQLite's page and WAL overhead")
     }
