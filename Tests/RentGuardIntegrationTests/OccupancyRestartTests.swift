@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RentGuardCore
 import RentGuardMQTT
+import RentGuardStore
 import RentGuardTesting
 import Testing
 
@@ -156,5 +157,74 @@ import Testing
         let refFlag = reference.alarms.filter { $0.type == "group_rental_suspected" }.map { "\($0.alarmID) \($0.state) \($0.json["started_at"] ?? .null)" }
         let gotFlag = restarted.alarms.filter { $0.type == "group_rental_suspected" }.map { "\($0.alarmID) \($0.state) \($0.json["started_at"] ?? .null)" }
         #expect(Set(refFlag) == Set(gotFlag), "uninterrupted \(refFlag), restarted \(gotFlag)")
+    }
+    /// A damaged occupancy part in the stored snapshot: the daemon says why it sets it aside,
+    /// restores the rest of the snapshot, and goes on estimating from new readings.
+    @Test func aDamagedOccupancyPartIsLoggedAndTheRestRestores() async throws {
+        let dir = try TemporaryDirectory(prefix: "occdamaged")
+        defer { dir.remove() }
+        let broker = try MosquittoBroker()
+        defer { broker.shutdown() }
+        let config = dir.file("building.yaml")
+        try Self.building.write(toFile: config, atomically: true, encoding: .utf8)
+        let occupancy = try await TestSubscriber(port: broker.port, filter: "registry/occb/occupancy")
+        var logger = Logger(label: "occ-devices")
+        logger.logLevel = .warning
+        let publisher = try MQTTClient(
+            options: MQTTClientOptions(host: "127.0.0.1", port: broker.port, clientID: "occ-devices-2", cleanStart: true, protocolVersion: .v5),
+            logger: logger)
+        publisher.start()
+        try await publisher.waitUntilConnected(timeout: .seconds(10))
+        let httpPort = try freeLoopbackPort()
+        func start() async throws -> DaemonProcess {
+            let d = try DaemonProcess(
+                arguments: ["--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"),
+                            "--event-clock", "--http-listen", "127.0.0.1:\(httpPort)"],
+                logFile: dir.file("rentguardd.log"))
+            guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
+                throw TestingError("daemon did not start:\n\(d.logSinceStart)")
+            }
+            return d
+        }
+        func feed(_ part: ArraySlice<(ts: Int64, topic: String, payload: [UInt8])>) async throws {
+            let results = await publisher.publishBatch(part.map { (topic: $0.topic, payload: $0.payload) }, qos: 1, timeout: .seconds(60))
+            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+            let done = await H.waitUntil(timeout: .seconds(120)) {
+                RestartEquivalenceTests.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "") >= part.count
+            }
+            try #require(done, "the daemon did not take \(part.count) messages")
+        }
+        let cut = try #require(Self.messages.firstIndex { $0.ts >= Self.t0 + 8 * Self.day + 15 * Self.hour })
+        var d = try await start()
+        try await feed(Self.messages[..<cut])
+        await d.stop()
+
+        // Another version of the occupancy part, written into the stored snapshot.
+        let store = try Store(path: dir.file("state") + "/" + Store.fileName)
+        let text = try #require(try store.value(forKey: "engine.snapshot"))
+        let nl = try #require(text.firstIndex(of: "\n"))
+        var o = try #require(try JSONSerialization.jsonObject(with: Data(text[text.index(after: nl)...].utf8)) as? [String: Any])
+        var occ = try #require(o["occupancy"] as? [String: Any])
+        #expect((occ["units"] as? [String: Any])?.count == Self.people.count)
+        occ["version"] = 99
+        o["occupancy"] = occ
+        try store.setValue(String(text[...nl]) + String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self), forKey: "engine.snapshot", at: 1)
+        store.close()
+
+        d = try await start()
+        let log = d.logSinceStart
+        #expect(log.contains("restored detection state"), "the rest of the snapshot is restored")
+        #expect(log.contains("discarding the stored occupancy state; occupancy relearns"), "the damaged part is set aside, logged")
+        #expect(log.contains("occupancy snapshot version 99"), "with its reason")
+        // It goes on: the next days (9, 10 and 11; day 8 is covered too little after the
+        // restart) are estimated again from new readings.
+        let before = await occupancy.messages.count
+        let end = try #require(Self.messages.firstIndex { $0.ts >= Self.t0 + 12 * Self.day + 3 * Self.hour })
+        try await feed(Self.messages[cut..<end])
+        let more = await H.waitUntil(timeout: .seconds(30)) { await occupancy.messages.count >= before + 3 * Self.people.count }
+        #expect(more, "estimates after the restart")
+        await d.stop()
+        await occupancy.stop()
+        await publisher.shutdown()
     }
 }
