@@ -37,10 +37,14 @@ extension Pipeline {
     static func logOccupancyRestore(_ report: OccupancyEstimator.RestoreReport?, logger: Logger) {
         guard let r = report else { return }
         if let reason = r.discarded {
-            logger.warning("discarding the stored occupancy state; occupancy relearns", metadata: [
-                "reason": "\(reason)", "meters_dropped": "\(r.metersDropped)", "series_dropped": "\(r.historiesDropped)",
-                "runs_dropped": "\(r.trackersDropped)",
-            ])
+            // Counts only when the part could be read (a changed zone); an unreadable one has none.
+            var m: Logger.Metadata = ["reason": "\(reason)"]
+            if r.metersDropped + r.historiesDropped + r.trackersDropped > 0 {
+                m["meters_dropped"] = "\(r.metersDropped)"
+                m["series_dropped"] = "\(r.historiesDropped)"
+                m["runs_dropped"] = "\(r.trackersDropped)"
+            }
+            logger.warning("discarding the stored occupancy state; occupancy relearns", metadata: m)
             return
         }
         logger.notice("restored occupancy state", metadata: [
