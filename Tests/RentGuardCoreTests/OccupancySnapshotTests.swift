@@ -168,6 +168,50 @@ import Testing
         #expect(try play(restartAt: 9 * 144 + 61) == reference)
     }
 
+    @Test func chargerPortsSessionCountersSurvive() throws {
+        // Charger ports linked to units (unit_ports): the session counters and the ports'
+        // meter tracks are kept by `<charger>/<port>`; a restart in the middle of the evening's
+        // sessions (ports charging) gives the uninterrupted run's estimates.
+        let sc = OccupancyChargingTests.Scenario()
+        let cfg = sc.config
+        let all = sc.allReadings()
+        func play(cut: Int64?) throws -> (OccupancyOutput, OccupancyEstimator.Snapshot?) {
+            var est = OccupancyEstimator(config: cfg, thresholds: Thresholds(config: cfg))
+            var out = OccupancyOutput()
+            var taken: OccupancyEstimator.Snapshot? = nil
+            var pending = cut
+            for r in all {
+                if let c = pending, r.ts >= c {
+                    pending = nil
+                    let s = try Self.decode(try Self.encode(est.snapshot()))
+                    taken = s
+                    est = OccupancyEstimator(config: cfg, thresholds: Thresholds(config: cfg))
+                    let rep = est.restore(s)
+                    #expect(rep.metersDropped == 0 && rep.historiesDropped == 0, "\(rep)")
+                }
+                if r.ts >= est.nextDeadline {
+                    let o = est.advance(to: r.ts)
+                    out.estimates += o.estimates
+                    out.conditions += o.conditions
+                }
+                est.observe(r)
+            }
+            let o = est.advance(to: S.start + Int64(sc.building.days + 1) * S.day + 3 * S.hour)
+            out.estimates += o.estimates
+            out.conditions += o.conditions
+            return (out, taken)
+        }
+        let (reference, _) = try play(cut: nil)
+        let (restarted, taken) = try play(cut: S.start + 40 * S.day + 17 * S.hour + 25 * 60_000)
+        let s = try #require(taken)
+        let port = try #require(s.meters["CH-1/3"])
+        #expect(port.kind == .charging && port.unit == "U101" && port.charging?.inSession == true && port.charging?.sessions ?? 0 > 30)
+        #expect(s.meters["CH-1/20"] == nil, "shared ports are not the estimator's")
+        #expect(s.units["U101"]?.history["charging"]?.meters == ["CH-1/3", "CH-1/4"])
+        #expect(reference.estimates.count > 400)
+        #expect(restarted == reference)
+    }
+
     // MARK: - Configuration changed between save and restore
 
     @Test func aChangedConfigurationKeepsWhatMatchesAndDropsTheRest() throws {

@@ -15,6 +15,8 @@ extension MeterTrack {
         var lastSeen: Int64?
         /// Open periods, oldest first.
         var open: [OpenPeriod]
+        /// A charger port's session counter (kind `charging` only).
+        var charging: ChargingTrack.State? = nil
 
         struct OpenPeriod: Sendable, Equatable {
             var period: Int64
@@ -29,12 +31,14 @@ extension MeterTrack {
             case lastPowerW = "last_power_w"
             case usesRegister = "uses_register"
             case lastSeen = "last_seen"
-            case open
+            case open, charging
         }
 
         /// Why this state cannot be trusted (nil: it can): values a meter could not have produced.
         func defect(device: String, nextPeriod: Int64?) -> String? {
             if let r = lastRegister, !r.isFinite { return "meter \(device): register \(r)" }
+            if (charging != nil) != (kind == .charging) { return "meter \(device): a session counter only with kind charging" }
+            if let d = charging?.defect { return "meter \(device): \(d)" }
             if (lastPowerTs == nil) != (lastPowerW == nil) { return "meter \(device): power sample without its time or value" }
             if let w = lastPowerW, !(w.isFinite && w >= 0) { return "meter \(device): power \(w) W" }
             var previous: Int64? = nil
@@ -49,12 +53,12 @@ extension MeterTrack {
         }
     }
 
-    /// The meter's state, with its unit's id.
-    func state(unitID: String) -> State {
+    /// The meter's state, with its unit's id (and a charger port's session counter).
+    func state(unitID: String, charging: ChargingTrack.State? = nil) -> State {
         State(
             kind: kind, unit: unitID, lastTs: lastTs, lastRegister: lastRegister, lastPowerTs: lastPower?.ts, lastPowerW: lastPower?.w,
             usesRegister: usesRegister, lastSeen: lastSeenPeriod == .min ? nil : lastSeenPeriod,
-            open: periods.keys.sorted().map { State.OpenPeriod(period: $0, measured: periods[$0]!) })
+            open: periods.keys.sorted().map { State.OpenPeriod(period: $0, measured: periods[$0]!) }, charging: charging)
     }
 
     /// Takes back a stored state (its kind and unit were checked by the caller).

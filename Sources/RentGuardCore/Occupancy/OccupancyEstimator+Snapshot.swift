@@ -3,11 +3,13 @@
 /// and each unit's group-rental runs. It travels inside `EngineSnapshot`.
 ///
 /// Everything is keyed by stable ids, never by a slot in the configuration: meters by device
-/// id (with their kind and unit), daily use by unit id and meter kind (with the meters that
+/// id, a charger port linked to a unit by `<charger id>/<port>` (with its session counter),
+/// each with its kind and unit; daily use by unit id and meter kind (with the meters that
 /// measured it), group-rental runs by unit id (with the unit's registration, area and rooms).
 /// `OccupancyEstimator.restore(_:)` takes back what still matches the configuration and
 /// drops the rest, counted in its `RestoreReport`:
-/// - a meter whose device is gone, or now of another kind or unit, starts afresh;
+/// - a meter whose device is gone, or now of another kind or unit, starts afresh (a charger
+///   port no longer linked, or linked to another unit, likewise);
 /// - a unit's daily use of one kind is kept only while the unit has exactly the meters of
 ///   that kind that measured it: a meter added to or moved out of a unit changes what its
 ///   "use" means, and an own-history step made of a meter change would look like a move-in;
@@ -27,7 +29,7 @@ extension OccupancyEstimator {
         public var periodSeconds: Int
         /// The earliest period not yet closed (nil before the first reading).
         public var nextPeriod: Int64?
-        /// Device id → the meter's state.
+        /// Meter id (`OccupancyEstimator.meterIDs`) → the meter's state.
         var meters: [String: MeterTrack.State]
         /// Unit id → its daily use per kind and its group-rental runs.
         var units: [String: UnitState]
@@ -55,7 +57,7 @@ extension OccupancyEstimator {
 
         /// One unit's usable days of one kind, oldest first.
         struct Series: Sendable, Equatable {
-            /// The unit's meters of this kind (device ids, sorted) that measured these days.
+            /// The unit's meters of this kind (meter ids, sorted) that measured these days.
             var meters: [String]
             var periods: [Int64]
             /// Active use of each day (L, kWh or m³), exactly as the estimator holds it.
@@ -147,10 +149,13 @@ extension OccupancyEstimator {
 
     /// The estimator's state, to be given back to `restore(_:)` after a restart or a reload.
     public func snapshot() -> Snapshot {
-        var deviceOfMeter = Array(repeating: "", count: meters.count)
-        for (d, i) in meterOfDevice { deviceOfMeter[i] = d }
+        let deviceOfMeter = meterIDs()
+        var trackOfMeter: [Int: Int] = [:]
+        for (t, m) in chargingPorts.meterOfTrack.enumerated() { trackOfMeter[m] = t }
         var ms: [String: MeterTrack.State] = [:]
-        for (d, i) in meterOfDevice { ms[d] = meters[i].state(unitID: units[meters[i].unit].id) }
+        for (i, id) in deviceOfMeter.enumerated() where !id.isEmpty {
+            ms[id] = meters[i].state(unitID: units[meters[i].unit].id, charging: trackOfMeter[i].map { chargingPorts.tracks[$0].state })
+        }
         var us: [String: Snapshot.UnitState] = [:]
         for slot in units.indices where us[units[slot].id] == nil {
             var series: [String: Snapshot.Series] = [:]
@@ -189,14 +194,20 @@ extension OccupancyEstimator {
         if Int64(s.periodSeconds) * 1000 != clock.periodMs { return discard("snapshot of \(s.periodSeconds) s periods, estimating \(clock.periodMs / 1000) s periods") }
 
         nextPeriod = s.nextPeriod
-        var deviceOfMeter = Array(repeating: "", count: meters.count)
-        for (d, i) in meterOfDevice { deviceOfMeter[i] = d }
-        for (device, st) in s.meters {
-            guard let i = meterOfDevice[device], meters[i].kind == st.kind, units[meters[i].unit].id == st.unit else {
+        let deviceOfMeter = meterIDs()
+        var meterOfID: [String: Int] = [:]
+        for (i, id) in deviceOfMeter.enumerated() where !id.isEmpty { meterOfID[id] = i }
+        var trackOfMeter: [Int: Int] = [:]
+        for (t, m) in chargingPorts.meterOfTrack.enumerated() { trackOfMeter[m] = t }
+        for (id, st) in s.meters {
+            guard let i = meterOfID[id], meters[i].kind == st.kind, units[meters[i].unit].id == st.unit,
+                (trackOfMeter[i] != nil) == (st.charging != nil)
+            else {
                 r.metersDropped += 1
                 continue
             }
             meters[i].restore(st)
+            if let t = trackOfMeter[i], let c = st.charging { chargingPorts.tracks[t].restore(c) }
             r.metersKept += 1
         }
         var slotOf: [String: Int] = [:]
@@ -233,6 +244,17 @@ extension OccupancyEstimator {
     public mutating func restoreFlags(from alarms: [Alarm]) {
         for i in trackers.indices { trackers[i].active = false }
         for a in alarms { restore(a) }
+    }
+
+    /// Each meter's stable id, by meter index: its device id, or `<charger id>/<port>` for a
+    /// charger port linked to a unit (a device id never holds `/`: it is one topic level).
+    func meterIDs() -> [String] {
+        var ids = Array(repeating: "", count: meters.count)
+        for (d, i) in meterOfDevice { ids[i] = d }
+        for (d, ports) in chargingPorts.byDevice {
+            for (port, t) in ports { ids[chargingPorts.meterOfTrack[t]] = "\(d)/\(port)" }
+        }
+        return ids
     }
 
     /// What a unit's group-rental runs depend on besides its use.
