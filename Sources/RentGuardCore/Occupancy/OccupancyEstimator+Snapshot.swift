@@ -149,11 +149,11 @@ extension OccupancyEstimator {
 
     /// The estimator's state, to be given back to `restore(_:)` after a restart or a reload.
     public func snapshot() -> Snapshot {
-        let deviceOfMeter = meterIDs()
+        let idOfMeter = meterIDs()
         var trackOfMeter: [Int: Int] = [:]
         for (t, m) in chargingPorts.meterOfTrack.enumerated() { trackOfMeter[m] = t }
         var ms: [String: MeterTrack.State] = [:]
-        for (i, id) in deviceOfMeter.enumerated() where !id.isEmpty {
+        for (i, id) in idOfMeter.enumerated() where !id.isEmpty {
             ms[id] = meters[i].state(unitID: units[meters[i].unit].id, charging: trackOfMeter[i].map { chargingPorts.tracks[$0].state })
         }
         var us: [String: Snapshot.UnitState] = [:]
@@ -162,7 +162,7 @@ extension OccupancyEstimator {
             for k in OccupancyMeterKind.allCases where !history[slot][k.index].isEmpty {
                 let h = history[slot][k.index]
                 series[k.rawValue] = Snapshot.Series(
-                    meters: unitMeters[slot][k.index].map { deviceOfMeter[$0] }.sorted(), periods: h.map(\.period), use: h.map(\.use))
+                    meters: unitMeters[slot][k.index].map { idOfMeter[$0] }.sorted(), periods: h.map(\.period), use: h.map(\.use))
             }
             let t = trackers[slot]
             let tracker = t.active || t.holdRun > 0 || t.clearRun > 0 ? Snapshot.Tracker(active: t.active, holdRun: t.holdRun, clearRun: t.clearRun) : nil
@@ -194,9 +194,9 @@ extension OccupancyEstimator {
         if Int64(s.periodSeconds) * 1000 != clock.periodMs { return discard("snapshot of \(s.periodSeconds) s periods, estimating \(clock.periodMs / 1000) s periods") }
 
         nextPeriod = s.nextPeriod
-        let deviceOfMeter = meterIDs()
+        let idOfMeter = meterIDs()
         var meterOfID: [String: Int] = [:]
-        for (i, id) in deviceOfMeter.enumerated() where !id.isEmpty { meterOfID[id] = i }
+        for (i, id) in idOfMeter.enumerated() where !id.isEmpty { meterOfID[id] = i }
         var trackOfMeter: [Int: Int] = [:]
         for (t, m) in chargingPorts.meterOfTrack.enumerated() { trackOfMeter[m] = t }
         for (id, st) in s.meters {
@@ -219,7 +219,7 @@ extension OccupancyEstimator {
                 continue
             }
             for (kind, series) in u.history {
-                guard let k = OccupancyMeterKind(rawValue: kind), series.meters == unitMeters[slot][k.index].map({ deviceOfMeter[$0] }).sorted() else {
+                guard let k = OccupancyMeterKind(rawValue: kind), series.meters == unitMeters[slot][k.index].map({ idOfMeter[$0] }).sorted() else {
                     r.historiesDropped += 1
                     continue
                 }
