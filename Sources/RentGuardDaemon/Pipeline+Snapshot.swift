@@ -31,6 +31,28 @@ extension Pipeline {
         }
     }
 
+    /// Says what the occupancy estimator got back from the snapshot: counts of what was
+    /// kept and dropped, or why its part was set aside (the rest of the snapshot still
+    /// restores). Nothing when the snapshot had no occupancy part.
+    static func logOccupancyRestore(_ report: OccupancyEstimator.RestoreReport?, logger: Logger) {
+        guard let r = report else { return }
+        if let reason = r.discarded {
+            // Counts only when the part could be read (a changed zone); an unreadable one has none.
+            var m: Logger.Metadata = ["reason": "\(reason)"]
+            if r.metersDropped + r.historiesDropped + r.trackersDropped > 0 {
+                m["meters_dropped"] = "\(r.metersDropped)"
+                m["series_dropped"] = "\(r.historiesDropped)"
+                m["runs_dropped"] = "\(r.trackersDropped)"
+            }
+            logger.warning("discarding the stored occupancy state; occupancy relearns", metadata: m)
+            return
+        }
+        logger.notice("restored occupancy state", metadata: [
+            "meters_kept": "\(r.metersKept)", "meters_dropped": "\(r.metersDropped)", "series_kept": "\(r.historiesKept)",
+            "series_dropped": "\(r.historiesDropped)", "runs_kept": "\(r.trackersKept)", "runs_dropped": "\(r.trackersDropped)",
+        ])
+    }
+
     mutating func saveSnapshot(now: Int64) {
         lastSnapshot = now
         do {

@@ -68,6 +68,7 @@ public struct Pipeline {
         self.config = config
         let restored = try deps.store.activeAlarms()
         engine = DetectionEngine(config: config, restoring: restored, snapshot: Self.storedSnapshot(deps.store, config: config, logger: deps.logger))
+        Self.logOccupancyRestore(engine.occupancyRestore, logger: deps.logger)
         decoder = IngestDecoder(config: config, futureCheck: !deps.eventClock)
         aggregator = ReadingAggregator(bucketMs: Int64(config.storage.aggregateMinutes) * 60_000)
         var k: [String: DeviceKind] = [:]

@@ -31,6 +31,9 @@ public struct DetectionEngine: Sendable {
     private var scratch: [Condition] = []
     /// Occupancy per unit from the meters, and the group-rental assessment.
     private var occupancy: OccupancyEstimator
+    /// What the snapshot's occupancy part gave back (nil: the snapshot had none, or there
+    /// was no usable snapshot).
+    public private(set) var occupancyRestore: OccupancyEstimator.RestoreReport? = nil
     /// Commands sent and not yet confirmed by the device (`relay_off` / `relay_on` event).
     private var pendingCommands: [PendingCommand] = []
 
@@ -99,7 +102,16 @@ public struct DetectionEngine: Sendable {
         self.book = book
         self.rules = ruleValues
         var estimator = OccupancyEstimator(config: config, thresholds: thresholds)
-        for a in alarms where a.isActive && a.key.type == .groupRentalSuspected { estimator.restore(a) }
+        if let o = snap?.occupancy {
+            if let state = o.state {
+                occupancyRestore = estimator.restore(state)
+            } else {
+                var r = OccupancyEstimator.RestoreReport()
+                r.discarded = o.unreadable ?? "unreadable"
+                occupancyRestore = r
+            }
+        }
+        estimator.restoreFlags(from: alarms.filter(\.isActive))
         self.occupancy = estimator
         scratch.reserveCapacity(16)
         if let snap {
@@ -150,7 +162,7 @@ public struct DetectionEngine: Sendable {
             version: EngineSnapshot.currentVersion, building: config.gateway.building, now: now, devices: devices, lastSeen: seen,
             unregisteredReported: unregisteredReported.sorted(), unregisteredOverflowReported: unregisteredOverflowReported,
             pendingCommands: pendingCommands.map { .init(alarmID: $0.alarmID, device: $0.device, port: $0.port, deadline: $0.deadline) },
-            book: book.snapshot(), rules: .init(states))
+            book: book.snapshot(), rules: .init(states), occupancy: .init(occupancy.snapshot()))
     }
 
     /// Each device's offline timeout (ms) as supervision applies it now: `missed_reports` ×
@@ -162,8 +174,9 @@ public struct DetectionEngine: Sendable {
 
     /// The same engine on a reloaded configuration: active alarms (with their lifecycle
     /// state, chattering latches included), event time, and the rules' learned state of every
-    /// device whose configuration did not change are kept (through `snapshot()`). Devices
-    /// that changed, and the occupancy estimator, start again and relearn.
+    /// device whose configuration did not change are kept (through `snapshot()`), and the
+    /// occupancy estimator's state of the units and meters that still match. Devices that
+    /// changed start again and relearn.
     public func reconfigured(_ new: BuildingConfig) -> DetectionEngine {
         var e = DetectionEngine(config: new, restoring: activeAlarms, snapshot: snapshot())
         e.now = now

@@ -5,8 +5,10 @@
 /// `DetectionEngine.init(config:restoring:snapshot:)` at start and on a reload, so that a
 /// restart neither forgets baselines nor repeats or misses transitions.
 ///
-/// Not included: the occupancy estimator's windows (it is being rewritten; its state is not
-/// yet a plain value), so occupancy relearns after a restart as before.
+/// The occupancy estimator's state (`occupancy`, its own versioned value keyed by unit and
+/// device ids) is optional: a snapshot written before it existed restores everything else
+/// with an empty estimator, and a damaged occupancy part is set aside with its reason
+/// (`EngineSnapshot.Occupancy`) without costing the rules their state.
 ///
 /// A device's state is restored only when its configuration (everything its rules read,
 /// building-wide thresholds and the time zone included) is unchanged: `devices` holds each
@@ -28,6 +30,9 @@ public struct EngineSnapshot: Sendable, Codable {
     public var book: AlarmBook.Snapshot
     /// Rule id → device id → that rule's state of the device.
     public var rules: RuleStates
+    /// The occupancy estimator's windows, meters and group-rental runs; nil in a snapshot
+    /// written before they were kept.
+    public var occupancy: Occupancy? = nil
 
     public struct PendingCommand: Sendable, Codable, Equatable {
         public var alarmID: String

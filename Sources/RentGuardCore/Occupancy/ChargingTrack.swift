@@ -20,14 +20,14 @@
 /// baseline: what was delivered before it is unknown.
 struct ChargingTrack: Sendable, Equatable {
     /// Energy delivered at the port since its first reading, kWh (never falls).
-    private(set) var registerKWh: Double = 0
+    var registerKWh: Double = 0
     /// Sessions started since the first reading (drops, `session_start`, idle → charging).
-    private(set) var sessions = 0
+    var sessions = 0
     /// `energy_wh` of the last reading; nil before the first.
-    private var lastWh: Double? = nil
+    var lastWh: Double? = nil
     /// The port was in a session at its last reading and no `session_start` came since.
-    private var inSession = false
-    private var lastTs: Int64 = .min
+    var inSession = false
+    var lastTs: Int64 = .min
 
     /// A port reading; returns the register to feed to the port's `MeterTrack`, or nil for a
     /// late or duplicate reading (the counter already moved past it) or an invalid counter.

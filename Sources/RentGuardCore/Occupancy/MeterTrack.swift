@@ -45,14 +45,14 @@ struct MeterPeriod: Sendable, Equatable {
 struct MeterTrack: Sendable {
     let kind: OccupancyMeterKind
     let unit: Int
-    private(set) var lastTs: Int64? = nil
-    private(set) var lastRegister: Double? = nil
-    private var lastPower: (ts: Int64, w: Double)? = nil
+    var lastTs: Int64? = nil
+    var lastRegister: Double? = nil
+    var lastPower: (ts: Int64, w: Double)? = nil
     /// Once a meter reports its energy register, its power samples are not integrated.
-    private var usesRegister = false
-    private(set) var periods: [Int64: MeterPeriod] = [:]
+    var usesRegister = false
+    var periods: [Int64: MeterPeriod] = [:]
     /// The last period in which this meter reported anything.
-    private(set) var lastSeenPeriod: Int64 = .min
+    var lastSeenPeriod: Int64 = .min
 
     init(kind: OccupancyMeterKind, unit: Int) {
         self.kind = kind

@@ -5,10 +5,10 @@
 /// Ports not linked to a unit (shared ports) and other chargers are ignored.
 struct ChargingPorts: Sendable {
     /// Charger device id → port number → index in `tracks`.
-    private var byDevice: [String: [Int: Int]] = [:]
-    private(set) var tracks: [ChargingTrack] = []
+    var byDevice: [String: [Int: Int]] = [:]
+    var tracks: [ChargingTrack] = []
     /// The estimator's meter index of each track.
-    private var meterOfTrack: [Int] = []
+    var meterOfTrack: [Int] = []
 
     /// A linked port: which unit slot its energy counts for.
     struct Link: Sendable, Equatable {

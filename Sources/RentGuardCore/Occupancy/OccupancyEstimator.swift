@@ -49,19 +49,19 @@ public struct OccupancyEstimator: Sendable {
     let clock: PeriodClock
     let graceMs: Int64
     let units: [UnitConfig]
-    private var meterOfDevice: [String: Int] = [:]
-    private var meters: [MeterTrack] = []
+    var meterOfDevice: [String: Int] = [:]
+    var meters: [MeterTrack] = []
     /// unit slot → kind index → meter indexes.
-    private var unitMeters: [[[Int]]]
+    var unitMeters: [[[Int]]]
     /// Charger ports linked to units (`unit_ports`): their session counters feed `meters`.
-    private var chargingPorts = ChargingPorts()
+    var chargingPorts = ChargingPorts()
     /// unit slot → kind index → usable periods, oldest first.
-    private var history: [[[DayUse]]]
-    private var trackers: [GroupRentalTracker]
+    var history: [[[DayUse]]]
+    var trackers: [GroupRentalTracker]
     /// T[n₀][n₁] of the posterior (depends on parameters only).
     private let transition: [[Double]]
     /// The earliest period not yet closed; nil until the first reading or advance.
-    private var nextPeriod: Int64? = nil
+    var nextPeriod: Int64? = nil
 
     /// - Parameter options: local periods and their closing; by default days in the
     ///   gateway's zone (`config.gateway.zone`).
