@@ -18,7 +18,9 @@ extension Pipeline {
         case let .unreadable(reason):
             logger.warning("discarding the stored detection state; rules relearn", metadata: ["reason": "\(reason)"])
             return nil
-        case let .loaded(s):
+        case var .loaded(s):
+            // The occupancy part has a row of its own (written when a day closes).
+            if s.occupancy == nil { s.occupancy = store.loadOccupancySnapshot() }
             if let reason = s.incompatibility(with: config) {
                 logger.warning("discarding the stored detection state; rules relearn", metadata: ["reason": "\(reason)"])
                 return nil
@@ -53,10 +55,22 @@ extension Pipeline {
         ])
     }
 
-    mutating func saveSnapshot(now: Int64) {
+    /// Writes the rules' state (every `snapshotIntervalMs`) and the occupancy estimator's,
+    /// in its own row, only when it closed a day since it was last written, or at shutdown
+    /// (`final`): its windows change once a day and it is most of the snapshot's bytes, so
+    /// rewriting it every five minutes would be most of the gateway's flash writes
+    /// (docs/footprint.md §4).
+    mutating func saveSnapshot(now: Int64, final: Bool = false) {
         lastSnapshot = now
         do {
-            try deps.store.saveEngineSnapshot(engine.snapshot(), at: now)
+            var s = engine.snapshot()
+            let occupancy = s.occupancy
+            s.occupancy = nil
+            try deps.store.saveEngineSnapshot(s, at: now)
+            if let occupancy, let state = occupancy.state, final || occupancySaved?.nextPeriod != state.nextPeriod || occupancySaved == nil {
+                try deps.store.saveOccupancySnapshot(occupancy, at: now)
+                occupancySaved = (state.nextPeriod, now)
+            }
         } catch {
             logger.error("cannot write the detection state", metadata: ["error": "\(error)"])
         }

@@ -58,6 +58,8 @@ public struct Pipeline {
     var lastSummary: Int64
     var lastRetention: Int64 = 0
     var lastSnapshot: Int64
+    /// The occupancy part last written: the estimator's next period then, and when.
+    var occupancySaved: (nextPeriod: Int64?, at: Int64)? = nil
     var kinds: [String: DeviceKind]
     let gatewayStatusTopic: String
     var logger: Logger { deps.logger }
@@ -345,7 +347,7 @@ public struct Pipeline {
         }
         writeFlushSlice(limit: all ? .max : Self.flushSliceRows)
         // At shutdown the core's learned state goes too (on a schedule otherwise).
-        if all { saveSnapshot(now: now) }
+        if all { saveSnapshot(now: now, final: true) }
         guard now - lastRetention > 86_400_000 else { return }
         lastRetention = now
         do {
