@@ -48,7 +48,7 @@ struct CorruptDatabaseTests {
         }
         let faults = ForwardedAlarm.all(await registry.waitFor { ForwardedAlarm.all($0).contains { $0.type == "gateway_fault" } })
             .filter { $0.type == "gateway_fault" }
-        #expect(faults.count == 1)
+        #expect(faults.count == 1, "no gateway_fault at the registry; daemon log:\n\(d.log)")
         #expect(faults.first?.json["severity"]?.stringValue == "major")
         #expect(faults.first?.json["evidence"]?["fault"]?.stringValue == "database_corrupt")
         #expect(try await H.get(f.httpURL + "/healthz").status == 200)
