@@ -7,7 +7,9 @@
 //   2. the daemon's RSS after the burst (VmRSS and the peak, VmHWM);
 //   3. alarm latency (a detector's publish → the registry's subscriber) p50/p99, idle and
 //      under a 10,000 msg/s background of telemetry.
-// Usage: rentguard-ingest-bench [--messages N] [--devices N] [--alarms N] [--rate N]
+// Usage: rentguard-ingest-bench [--messages N] [--devices N] [--alarms N] [--rate N] [--env NAME=VALUE]...
+// (--env sets a variable in the daemon's environment only, e.g.
+// GLIBC_TUNABLES=glibc.malloc.arena_max=1; the bench, mosquitto and mosquitto_sub keep theirs.)
 import Foundation
 import Logging
 import RentGuardMQTT
@@ -19,13 +21,21 @@ func arg(_ name: String, _ d: Int) -> Int {
     return d
 }
 if CommandLine.arguments.contains("--help") {
-    print("usage: rentguard-ingest-bench [--messages 200000] [--devices 10000] [--alarms 100] [--rate 10000]")
+    print("usage: rentguard-ingest-bench [--messages 200000] [--devices 10000] [--alarms 100] [--rate 10000] [--env NAME=VALUE]...")
     exit(0)
 }
 let burstSize = arg("--messages", 200_000)
 let deviceCount = arg("--devices", 10_000)
 let alarmSamples = arg("--alarms", 100)
 let backgroundRate = arg("--rate", 10_000)
+let daemonEnvironment: [String: String] = {
+    var env: [String: String] = [:]
+    for (i, a) in CommandLine.arguments.enumerated() where a == "--env" && i + 1 < CommandLine.arguments.count {
+        let pair = CommandLine.arguments[i + 1].split(separator: "=", maxSplits: 1).map(String.init)
+        if pair.count == 2 { env[pair[0]] = pair[1] }
+    }
+    return env
+}()
 
 func say(_ s: String) { FileHandle.standardError.write(Array((s + "\n").utf8).withUnsafeBufferPointer { Data(buffer: $0) }) }
 func nowMs() -> Double { Date().timeIntervalSince1970 * 1000 }
@@ -83,13 +93,13 @@ units:
 try config.write(toFile: dir.file("bench.yaml"), atomically: true, encoding: .utf8)
 let daemon = try DaemonProcess(
     arguments: ["--config", dir.file("bench.yaml"), "--log-level", "info", "--http-listen", "127.0.0.1:\(httpPort)"],
-    logFile: dir.file("daemon.log"))
+    logFile: dir.file("daemon.log"), environment: daemonEnvironment)
 guard await daemon.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(60)) else {
     say("the daemon did not start:\n\(daemon.logSinceStart)")
     exit(1)
 }
 let idleRSS = rss(daemon.pid)
-say("rentguardd \(DaemonProcess.executable("rentguardd")), \(deviceCount) devices, idle RSS \(idleRSS.rss / 1024) MB")
+say("rentguardd \(DaemonProcess.executable("rentguardd")), \(deviceCount) devices, idle RSS \(idleRSS.rss / 1024) MB, daemon environment \(daemonEnvironment.isEmpty ? "unchanged" : daemonEnvironment.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
 
 let publisher = try MQTTClient(options: .init(host: "127.0.0.1", port: broker.port, clientID: "bench-pub", cleanStart: true, protocolVersion: .v5), logger: logger)
 publisher.start()
@@ -187,6 +197,7 @@ let finalRSS = rss(daemon.pid)
 
 print("""
 rentguard-ingest-bench: \(deviceCount) registered devices, \(burstSize)-message QoS 1 burst, real mosquitto on loopback
+  daemon environment:        \(daemonEnvironment.isEmpty ? "unchanged" : daemonEnvironment.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))
   publish of the burst:      \(published)
   mosquitto_sub throughput:  \(Int(rate(subDone))) msg/s
   rentguardd throughput:     \(Int(rate(daemonDone))) msg/s  (\(String(format: "%.2f", rate(daemonDone) / rate(subDone)))× mosquitto_sub; goal ≥ 0.8×)
