@@ -106,8 +106,13 @@ public struct AbnormalConsumptionRule: DetectionRule {
     private var state: [State]
     private var water: [Water]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             p.factor = thresholds.value(Self.id, Self.factor, device: d.id)
             p.minExcess = thresholds.value(Self.id, Self.minExcess, device: d.id)
@@ -124,11 +129,12 @@ public struct AbnormalConsumptionRule: DetectionRule {
             p.leakGapMs = thresholds.ms(Self.id, Self.leakMaxGap, device: d.id)
             return p
         }
-        state = Array(repeating: State(), count: config.devices.count)
-        water = Array(repeating: Water(), count: config.devices.count)
+        state = Array(repeating: State(), count: subset.count)
+        water = Array(repeating: Water(), count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .abnormalConsumption, let slot { state[slot].asserted = true; water[slot].asserted = true }
     }
 
@@ -208,6 +214,7 @@ public struct AbnormalConsumptionRule: DetectionRule {
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest else { return }
         if case let .telemetry(.water(t)) = reading.observation {
             observeWater(reading, t, device: device, slot: slot, into: &out)
@@ -275,9 +282,13 @@ extension AbnormalConsumptionRule: PersistentRule {
         var water: Water
     }
 
-    func deviceState(slot: Int) -> DeviceState? { DeviceState(power: state[slot], water: water[slot]) }
+    func deviceState(slot: Int) -> DeviceState? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return DeviceState(power: state[slot], water: water[slot])
+    }
 
     mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         state[slot] = s.power
         water[slot] = s.water
         state[slot].asserted = false  // from the active alarms

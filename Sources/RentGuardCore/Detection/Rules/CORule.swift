@@ -53,8 +53,13 @@ public struct CORule: DetectionRule {
     private var params: [Params]
     private var state: [State]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             p.k = thresholds.value(Self.id, Self.uptake, device: d.id)
             p.tauMs = thresholds.value(Self.id, Self.timeConstant, device: d.id) * 60_000
@@ -64,10 +69,11 @@ public struct CORule: DetectionRule {
             p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
             return p
         }
-        state = Array(repeating: State(), count: config.devices.count)
+        state = Array(repeating: State(), count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .co, let slot { state[slot].asserted = true }
     }
 
@@ -78,6 +84,7 @@ public struct CORule: DetectionRule {
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.smoke(t)) = reading.observation, let ppm = t.coPpm else { return }
         let p = params[slot]
         var s = state[slot]
@@ -107,9 +114,13 @@ public struct CORule: DetectionRule {
 
 extension CORule: PersistentRule {
     /// The modelled COHb and the last reading it integrates from.
-    func deviceState(slot: Int) -> State? { state[slot].lastTs == .min ? nil : state[slot] }
+    func deviceState(slot: Int) -> State? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return state[slot].lastTs == .min ? nil : state[slot]
+    }
 
     mutating func restoreDeviceState(_ s: State, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         state[slot] = s
         state[slot].asserted = false  // from the active alarms
     }

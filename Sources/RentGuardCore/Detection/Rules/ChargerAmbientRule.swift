@@ -29,19 +29,26 @@ public struct ChargerAmbientRule: DetectionRule {
     private let holdMs: [Int64]
     private var severity: [Severity?]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        warn = config.devices.map { thresholds.value(Self.id, Self.warnAmbient, device: $0.id) }
-        alarm = config.devices.map { thresholds.value(Self.id, Self.alarmAmbient, device: $0.id) }
-        clear = config.devices.map { thresholds.value(Self.id, Self.clearBelow, device: $0.id) }
-        holdMs = config.devices.map { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
-        severity = Array(repeating: nil, count: config.devices.count)
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        warn = subset.map(config) { thresholds.value(Self.id, Self.warnAmbient, device: $0.id) }
+        alarm = subset.map(config) { thresholds.value(Self.id, Self.alarmAmbient, device: $0.id) }
+        clear = subset.map(config) { thresholds.value(Self.id, Self.clearBelow, device: $0.id) }
+        holdMs = subset.map(config) { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
+        severity = Array(repeating: nil, count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .chargerOverheat, alarm.key.port == nil, let slot { severity[slot] = alarm.severity }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.charger(c)) = reading.observation, let a = c.ambientC else { return }
         let key = AlarmKey(type: .chargerOverheat, device: device.id, unit: device.unit)
         let sev: Severity? = a >= alarm[slot] ? .major : (a >= warn[slot] ? .minor : nil)

@@ -39,8 +39,11 @@ public struct ChargerFireRule: DetectionRule {
         var ts: Int64 = .min
     }
 
+    /// The building's devices (the configuration's array, shared); indexed by slot.
     private let devices: [DeviceConfig]
-    /// Charger slot → near detector slots; detector slot → chargers it is near.
+    /// The chargers and detectors: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+    /// Charger → near detectors; detector → chargers it is near (dense indices).
     private let nearDetectors: [[Int]]
     private let nearChargers: [[Int]]
     private let hazardT: [Double]
@@ -57,38 +60,42 @@ public struct ChargerFireRule: DetectionRule {
 
     public init(config: BuildingConfig, thresholds: Thresholds) {
         devices = config.devices
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
         var byID: [String: Int] = [:]
         for (i, d) in config.devices.enumerated() where byID[d.id] == nil { byID[d.id] = i }
-        var nd = Array(repeating: Set<Int>(), count: config.devices.count)
-        for (i, d) in config.devices.enumerated() {
+        var nd = Array(repeating: Set<Int>(), count: subset.count)
+        for (slot, d) in config.devices.enumerated() {
+            guard let i = subset.index(ofSlot: slot) else { continue }
             for n in d.near {
-                guard let j = byID[n] else { continue }
-                if d.kind == .charger, config.devices[j].kind == .smokeDetector { nd[i].insert(j) }
-                if d.kind == .smokeDetector, config.devices[j].kind == .charger { nd[j].insert(i) }
+                guard let js = byID[n], let j = subset.index(ofSlot: js) else { continue }
+                if d.kind == .charger, config.devices[js].kind == .smokeDetector { nd[i].insert(j) }
+                if d.kind == .smokeDetector, config.devices[js].kind == .charger { nd[j].insert(i) }
             }
         }
         nearDetectors = nd.map { $0.sorted() }
-        var nc = Array(repeating: [Int](), count: config.devices.count)
+        var nc = Array(repeating: [Int](), count: subset.count)
         for (c, ds) in nearDetectors.enumerated() { for d in ds { nc[d].append(c) } }
         nearChargers = nc
-        hazardT = config.devices.map { thresholds.value(Self.id, Self.hazardTemperature, device: $0.id) }
-        hazardRise = config.devices.map { thresholds.value(Self.id, Self.hazardRise, device: $0.id) }
-        ambientAlarm = config.devices.map { thresholds.value(ChargerAmbientRule.id, ChargerAmbientRule.alarmAmbient, device: $0.id) }
-        smokeLevel = config.devices.map { thresholds.value(SmokeRule.id, SmokeRule.alarmObscuration, device: $0.id) }
-        heatFixed = config.devices.map { thresholds.value(HeatRule.id, HeatRule.fixedTemperature, device: $0.id) }
-        heatFast = config.devices.map { thresholds.value(HeatRule.id, HeatRule.fastRise, device: $0.id) }
-        testMs = config.devices.map { thresholds.ms(SmokeRule.id, SmokeRule.testWindow, device: $0.id) }
-        holdMs = config.devices.map { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
-        chargers = Array(repeating: Charger(), count: config.devices.count)
-        dets = Array(repeating: Det(), count: config.devices.count)
-        asserted = Array(repeating: false, count: config.devices.count)
+        hazardT = subset.map(config) { thresholds.value(Self.id, Self.hazardTemperature, device: $0.id) }
+        hazardRise = subset.map(config) { thresholds.value(Self.id, Self.hazardRise, device: $0.id) }
+        ambientAlarm = subset.map(config) { thresholds.value(ChargerAmbientRule.id, ChargerAmbientRule.alarmAmbient, device: $0.id) }
+        smokeLevel = subset.map(config) { thresholds.value(SmokeRule.id, SmokeRule.alarmObscuration, device: $0.id) }
+        heatFixed = subset.map(config) { thresholds.value(HeatRule.id, HeatRule.fixedTemperature, device: $0.id) }
+        heatFast = subset.map(config) { thresholds.value(HeatRule.id, HeatRule.fastRise, device: $0.id) }
+        testMs = subset.map(config) { thresholds.ms(SmokeRule.id, SmokeRule.testWindow, device: $0.id) }
+        holdMs = subset.map(config) { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
+        chargers = Array(repeating: Charger(), count: subset.count)
+        dets = Array(repeating: Det(), count: subset.count)
+        asserted = Array(repeating: false, count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
-        if alarm.key.type == .fire, let slot, devices[slot].kind == .charger { asserted[slot] = true }
+        if alarm.key.type == .fire, let slot, devices[slot].kind == .charger, let i = subset.index(ofSlot: slot) { asserted[i] = true }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         switch reading.observation {
         case let .event(e) where e.name == .test && device.kind == .smokeDetector:
             dets[slot].testUntil = max(dets[slot].testUntil, reading.ts + testMs[slot])
@@ -144,7 +151,7 @@ public struct ChargerFireRule: DetectionRule {
 
     private mutating func evaluate(_ c: Int, at ts: Int64, into out: inout [Condition]) {
         let risen = nearDetectors[c].filter { dets[$0].rises }
-        let d = devices[c]
+        let d = devices[subset.slot(c)]
         let key = AlarmKey(type: .fire, device: d.id, unit: d.unit)
         if chargers[c].hazard, let first = risen.first {
             guard !asserted[c] else { return }
@@ -155,7 +162,7 @@ public struct ChargerFireRule: DetectionRule {
             if let p = ch.hotPort { ev.add("port", p) }
             ev.add("port_temperature_c", ch.maxTemp)
             ev.add("ambient_c", ch.ambient)
-            ev.add("detector", devices[first].id)
+            ev.add("detector", devices[subset.slot(first)].id)
             ev.add("detector_alarm", det.flag)
             ev.add("smoke_obscuration_pct_per_m", det.obscuration)
             ev.add("detector_temperature_c", det.temperature)

@@ -46,8 +46,13 @@ public struct ChargerNoCutoffRule: DetectionRule {
     private let params: [Params]
     private var ports: PortTable<Port>
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             p.floatW = thresholds.value(Self.id, Self.floatThreshold, device: d.id)
             p.floatMs = Int64(thresholds.value(Self.id, Self.floatTime, device: d.id) * 60_000)
@@ -57,15 +62,17 @@ public struct ChargerNoCutoffRule: DetectionRule {
             p.portOff = d.allows("port_off")
             return p
         }
-        ports = PortTable(slots: config.devices.count) { Port() }
+        ports = PortTable(slots: subset.count) { Port() }
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .chargerNoCutoff, let slot, let port = alarm.key.port else { return }
         ports[slot, port].asserted = true
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.charger(c)) = reading.observation else { return }
         let p = params[slot]
         for r in c.ports {
@@ -115,9 +122,13 @@ public struct ChargerNoCutoffRule: DetectionRule {
 
 extension ChargerNoCutoffRule: PersistentRule {
     /// Per port: since when it has been full, and floating above the float level.
-    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+    func deviceState(slot: Int) -> [Port]? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return ports.row(slot).isEmpty ? nil : ports.row(slot)
+    }
 
     mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         ports.setRow(slot, s.map { var p = $0; p.asserted = false; return p })  // asserted: from the active alarms
     }
 }

@@ -53,9 +53,14 @@ public struct ChargerOvercurrentRule: DetectionRule {
     private var ports: PortTable<Port>
     private var persist = Persistence()
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
         devices = config.devices
-        params = config.devices.map { d in
+        params = subset.map(config) { d in
             var p = Params()
             p.rated = d.ratedPortCurrentA ?? thresholds.value(Self.id, Self.defaultRating, device: d.id)
             p.limit = p.rated * thresholds.value(Self.id, Self.overcurrentFactor, device: d.id)
@@ -66,17 +71,19 @@ public struct ChargerOvercurrentRule: DetectionRule {
             p.portOff = d.allows("port_off")
             return p
         }
-        ports = PortTable(slots: config.devices.count) { Port() }
+        ports = PortTable(slots: subset.count) { Port() }
     }
 
     public var nextDeadline: Int64 { persist.next }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .chargerOvercurrent, let slot, let port = alarm.key.port else { return }
         ports[slot, port].severity = alarm.severity
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.charger(c)) = reading.observation else { return }
         let p = params[slot]
         for r in c.ports {
@@ -113,7 +120,7 @@ public struct ChargerOvercurrentRule: DetectionRule {
             guard st.severity == nil || st.severity! < sev else { continue }
             st.severity = sev
             ports[slot, port] = st
-            out.append(condition(devices[slot], slot, port, sev, at: d.at, st))
+            out.append(condition(devices[subset.slot(slot)], slot, port, sev, at: d.at, st))
         }
     }
 
@@ -147,10 +154,12 @@ extension ChargerOvercurrentRule: PersistentRule {
     }
 
     func deviceState(slot: Int) -> DeviceState? {
-        ports.row(slot).isEmpty ? nil : DeviceState(ports: ports.row(slot), overSince: persist.entries(slot: slot))
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return ports.row(slot).isEmpty ? nil : DeviceState(ports: ports.row(slot), overSince: persist.entries(slot: slot))
     }
 
     mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         ports.setRow(slot, s.ports.map { var p = $0; p.severity = nil; return p })  // severity: from the active alarms
         for (port, since) in s.overSince { persist.restore(Persistence.code(slot, port), since: since, persistMs: params[slot].persistMs, now: now) }
     }

@@ -50,8 +50,13 @@ public struct ChargerOverheatRule: DetectionRule {
     private let params: [Params]
     private var ports: PortTable<Port>
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             p.stop = thresholds.value(Self.id, Self.stopTemperature, device: d.id)
             p.warn = thresholds.value(Self.id, Self.warnTemperature, device: d.id)
@@ -62,15 +67,17 @@ public struct ChargerOverheatRule: DetectionRule {
             p.portOff = d.allows("port_off")
             return p
         }
-        ports = PortTable(slots: config.devices.count) { Port() }
+        ports = PortTable(slots: subset.count) { Port() }
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .chargerOverheat, let slot, let port = alarm.key.port else { return }
         ports[slot, port].severity = alarm.severity
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard case let .telemetry(.charger(c)) = reading.observation else { return }
         let p = params[slot]
         for r in c.ports {
@@ -120,9 +127,13 @@ public struct ChargerOverheatRule: DetectionRule {
 
 extension ChargerOverheatRule: PersistentRule {
     /// Per port: the recent temperatures (the rise window).
-    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+    func deviceState(slot: Int) -> [Port]? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return ports.row(slot).isEmpty ? nil : ports.row(slot)
+    }
 
     mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         ports.setRow(slot, s.map { var p = $0; p.severity = nil; return p })  // severity: from the active alarms
     }
 }

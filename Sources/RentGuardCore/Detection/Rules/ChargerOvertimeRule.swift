@@ -34,21 +34,28 @@ public struct ChargerOvertimeRule: DetectionRule {
     private let portOff: [Bool]
     private var ports: PortTable<Port>
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        warnMs = config.devices.map { Int64(thresholds.value(Self.id, Self.warnHours, device: $0.id) * 3_600_000) }
-        cutMs = config.devices.map { Int64(thresholds.value(Self.id, Self.cutHours, device: $0.id) * 3_600_000) }
-        holdMs = config.devices.map { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
-        portOff = config.devices.map { $0.allows("port_off") }
-        ports = PortTable(slots: config.devices.count) { Port() }
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        warnMs = subset.map(config) { Int64(thresholds.value(Self.id, Self.warnHours, device: $0.id) * 3_600_000) }
+        cutMs = subset.map(config) { Int64(thresholds.value(Self.id, Self.cutHours, device: $0.id) * 3_600_000) }
+        holdMs = subset.map(config) { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
+        portOff = subset.map(config) { $0.allows("port_off") }
+        ports = PortTable(slots: subset.count) { Port() }
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .chargerOvertime, let slot, let port = alarm.key.port else { return }
         ports[slot, port].severity = alarm.severity
         ports[slot, port].start = alarm.evidence["session_start"]?.doubleValue.map { Int64($0) } ?? alarm.startedAt
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         switch reading.observation {
         case let .event(e):
             guard let port = e.port else { return }
@@ -113,9 +120,13 @@ public struct ChargerOvertimeRule: DetectionRule {
 
 extension ChargerOvertimeRule: PersistentRule {
     /// Per port: when its charging session started.
-    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+    func deviceState(slot: Int) -> [Port]? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return ports.row(slot).isEmpty ? nil : ports.row(slot)
+    }
 
     mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         ports.setRow(slot, s.map { var p = $0; p.severity = nil; return p })  // severity: from the active alarms
     }
 }

@@ -76,8 +76,13 @@ public struct ChargerThermalRunawayRule: DetectionRule {
     /// Voltage reference: the maximum over this window.
     private static let voltageWindowMs: Int64 = 600_000
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             p.rate = thresholds.value(Self.id, Self.runawayRate, device: d.id)
             p.durationMs = thresholds.ms(Self.id, Self.runawayDuration, device: d.id)
@@ -92,15 +97,17 @@ public struct ChargerThermalRunawayRule: DetectionRule {
             p.portOff = d.allows("port_off")
             return p
         }
-        ports = PortTable(slots: config.devices.count) { Port() }
+        ports = PortTable(slots: subset.count) { Port() }
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .chargerThermalRunaway, let slot, let port = alarm.key.port else { return }
         ports[slot, port].stage = 1
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard case let .telemetry(.charger(c)) = reading.observation else { return }
         let p = params[slot]
         for r in c.ports {
@@ -164,9 +171,13 @@ public struct ChargerThermalRunawayRule: DetectionRule {
 
 extension ChargerThermalRunawayRule: PersistentRule {
     /// Per port: the recent temperatures and voltages.
-    func deviceState(slot: Int) -> [Port]? { ports.row(slot).isEmpty ? nil : ports.row(slot) }
+    func deviceState(slot: Int) -> [Port]? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return ports.row(slot).isEmpty ? nil : ports.row(slot)
+    }
 
     mutating func restoreDeviceState(_ s: [Port], slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         ports.setRow(slot, s.map { var p = $0; p.stage = 0; return p })  // stage: from the active alarms
     }
 }

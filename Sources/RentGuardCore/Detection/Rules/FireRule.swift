@@ -35,8 +35,11 @@ public struct FireRule: DetectionRule {
         var inAlarm: Bool { smoke || heat }
     }
 
+    /// The building's devices (the configuration's array, shared); indexed by slot.
     private let devices: [DeviceConfig]
-    private let fireKey: [AlarmKey?]
+    /// The detectors: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+    private let fireKey: [AlarmKey]
     /// Detectors sharing a fire key, and each detector's neighbourhood (same unit, adjacent units, near).
     private let members: [AlarmKey: [Int]]
     private let neighbours: [[Int]]
@@ -51,13 +54,12 @@ public struct FireRule: DetectionRule {
 
     public init(config: BuildingConfig, thresholds: Thresholds) {
         devices = config.devices
-        let isDet = config.devices.map { $0.kind == .smokeDetector }
-        fireKey = config.devices.enumerated().map { i, d in
-            guard isDet[i] else { return nil }
-            return d.unit.map { AlarmKey(type: .fire, unit: $0) } ?? AlarmKey(type: .fire, device: d.id)
-        }
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        let dets = subset.map(config) { (unit: $0.unit, id: $0.id, near: $0.near) }
+        fireKey = dets.map { d in d.unit.map { AlarmKey(type: .fire, unit: $0) } ?? AlarmKey(type: .fire, device: d.id) }
         var m: [AlarmKey: [Int]] = [:]
-        for (i, k) in fireKey.enumerated() { if let k { m[k, default: []].append(i) } }
+        for (i, k) in fireKey.enumerated() { m[k, default: []].append(i) }
         members = m
         var adj: [String: Set<String>] = [:]
         for u in config.units {
@@ -65,16 +67,15 @@ public struct FireRule: DetectionRule {
         }
         var byUnit: [String: [Int]] = [:]
         var byID: [String: Int] = [:]
-        for (i, d) in config.devices.enumerated() where isDet[i] {
+        for (i, d) in dets.enumerated() {
             if let u = d.unit { byUnit[u, default: []].append(i) }
             if byID[d.id] == nil { byID[d.id] = i }
         }
-        var near = Array(repeating: Set<Int>(), count: config.devices.count)
-        for (i, d) in config.devices.enumerated() where isDet[i] {
+        var near = Array(repeating: Set<Int>(), count: dets.count)
+        for (i, d) in dets.enumerated() {
             for n in d.near { if let j = byID[n] { near[i].insert(j); near[j].insert(i) } }
         }
-        neighbours = config.devices.enumerated().map { i, d in
-            guard isDet[i] else { return [] }
+        neighbours = dets.enumerated().map { i, d in
             var s = near[i]
             if let u = d.unit {
                 for j in byUnit[u] ?? [] { s.insert(j) }
@@ -83,13 +84,13 @@ public struct FireRule: DetectionRule {
             s.remove(i)
             return s.sorted()
         }
-        heat = config.devices.map { $0.kind == .smokeDetector ? HeatRule.Criteria(thresholds, device: $0.id) : HeatRule.Criteria() }
-        smokeLevel = config.devices.map { thresholds.value(SmokeRule.id, SmokeRule.alarmObscuration, device: $0.id) }
-        testMs = config.devices.map { thresholds.ms(SmokeRule.id, SmokeRule.testWindow, device: $0.id) }
-        coLevel = config.devices.map { thresholds.value(Self.id, Self.coLevel, device: $0.id) }
+        heat = subset.map(config) { HeatRule.Criteria(thresholds, device: $0.id) }
+        smokeLevel = subset.map(config) { thresholds.value(SmokeRule.id, SmokeRule.alarmObscuration, device: $0.id) }
+        testMs = subset.map(config) { thresholds.ms(SmokeRule.id, SmokeRule.testWindow, device: $0.id) }
+        coLevel = subset.map(config) { thresholds.value(Self.id, Self.coLevel, device: $0.id) }
         holdMs = thresholds.ms(Self.id, Self.clearHold)
-        windows = Array(repeating: SampleWindow(maxCount: 16), count: config.devices.count)
-        det = Array(repeating: Det(), count: config.devices.count)
+        windows = Array(repeating: SampleWindow(maxCount: 16), count: subset.count)
+        det = Array(repeating: Det(), count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
@@ -97,6 +98,7 @@ public struct FireRule: DetectionRule {
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         switch reading.observation {
         case let .event(e) where e.name == .test:
             det[slot].testUntil = max(det[slot].testUntil, reading.ts + testMs[slot])
@@ -123,8 +125,8 @@ public struct FireRule: DetectionRule {
             guard changed else { return }
             // Re-evaluate this detector's unit and every unit it neighbours.
             var keys: [AlarmKey] = []
-            if let k = fireKey[slot] { keys.append(k) }
-            for j in neighbours[slot] { if let k = fireKey[j], !keys.contains(k) { keys.append(k) } }
+            keys.append(fireKey[slot])
+            for j in neighbours[slot] where !keys.contains(fireKey[j]) { keys.append(fireKey[j]) }
             keys.sort()
             for k in keys { evaluate(k, at: reading.ts, into: &out) }
         default:
@@ -157,8 +159,9 @@ public struct FireRule: DetectionRule {
             var dets: [JSONValue] = []
             for i in involved {
                 let d = det[i]
-                var m: [(String, JSONValue)] = [("device", .string(devices[i].id))]
-                if let u = devices[i].unit { m.append(("unit", .string(u))) }
+                let dev = devices[subset.slot(i)]
+                var m: [(String, JSONValue)] = [("device", .string(dev.id))]
+                if let u = dev.unit { m.append(("unit", .string(u))) }
                 m.append(("smoke", .bool(d.smoke)))
                 if d.flag { m.append(("detector_alarm", .bool(true))) }
                 if let o = d.obscuration { m.append(("smoke_obscuration_pct_per_m", .number(o))) }
@@ -195,10 +198,12 @@ extension FireRule: PersistentRule {
     }
 
     func deviceState(slot: Int) -> DeviceState? {
-        det[slot].ts == .min && windows[slot].isEmpty && det[slot].testUntil == .min ? nil : DeviceState(det: det[slot], window: windows[slot])
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return det[slot].ts == .min && windows[slot].isEmpty && det[slot].testUntil == .min ? nil : DeviceState(det: det[slot], window: windows[slot])
     }
 
     mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         det[slot] = s.det
         windows[slot] = s.window
     }

@@ -81,18 +81,25 @@ public struct HeatRule: DetectionRule {
     private var windows: [SampleWindow]
     private var asserted: [Bool]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        criteria = config.devices.map { $0.kind == .smokeDetector ? Criteria(thresholds, device: $0.id) : Criteria() }
-        holdMs = config.devices.map { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
-        windows = Array(repeating: SampleWindow(maxCount: 16), count: config.devices.count)
-        asserted = Array(repeating: false, count: config.devices.count)
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        criteria = subset.map(config) { $0.kind == .smokeDetector ? Criteria(thresholds, device: $0.id) : Criteria() }
+        holdMs = subset.map(config) { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
+        windows = Array(repeating: SampleWindow(maxCount: 16), count: subset.count)
+        asserted = Array(repeating: false, count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .heat, let slot { asserted[slot] = true }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard case let .telemetry(.smoke(t)) = reading.observation, let temp = t.temperatureC else { return }
         let c = criteria[slot]
         windows[slot].insert(reading.ts, temp, keepMs: c.windowMs)
@@ -118,7 +125,13 @@ public struct HeatRule: DetectionRule {
 
 extension HeatRule: PersistentRule {
     /// The detector's temperature window (the rate of rise).
-    func deviceState(slot: Int) -> SampleWindow? { windows[slot].isEmpty ? nil : windows[slot] }
+    func deviceState(slot: Int) -> SampleWindow? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return windows[slot].isEmpty ? nil : windows[slot]
+    }
 
-    mutating func restoreDeviceState(_ s: SampleWindow, slot: Int, now: Int64) { windows[slot] = s }
+    mutating func restoreDeviceState(_ s: SampleWindow, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
+        windows[slot] = s
+    }
 }

@@ -122,8 +122,13 @@ public struct IndoorEbikeChargingRule: DetectionRule {
     /// Block minima, `ringSize` per slot (slot-major), written at block close only.
     private var ring: [Double]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             let blockMin = thresholds.value(Self.id, Self.blockMinutes, device: d.id)
             p.blockMs = blockMin > 0 ? Int64(blockMin * 60_000) : 300_000
@@ -142,15 +147,17 @@ public struct IndoorEbikeChargingRule: DetectionRule {
             p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
             return p
         }
-        state = Array(repeating: State(), count: config.devices.count)
-        ring = Array(repeating: .infinity, count: config.devices.count * Self.ringSize)
+        state = Array(repeating: State(), count: subset.count)
+        ring = Array(repeating: .infinity, count: subset.count * Self.ringSize)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .indoorEbikeCharging, let slot { state[slot].asserted = true }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard case let .telemetry(.power(t)) = reading.observation else { return }
         guard let w = t.powerW ?? t.currentA.map({ $0 * (t.voltageV ?? 220) }) else { return }
         let blockMs = params[slot].blockMs
@@ -273,11 +280,13 @@ extension IndoorEbikeChargingRule: PersistentRule {
     }
 
     func deviceState(slot: Int) -> DeviceState? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
         guard state[slot].block != .min else { return nil }
         return DeviceState(state: state[slot], ring: Array(ring[slot * Self.ringSize..<(slot + 1) * Self.ringSize]))
     }
 
     mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard s.ring.count == Self.ringSize else { return }
         state[slot] = s.state
         state[slot].asserted = false  // from the active alarms

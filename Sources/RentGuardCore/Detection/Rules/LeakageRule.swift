@@ -44,9 +44,14 @@ public struct LeakageRule: DetectionRule {
     private var state: [State]
     private var persist = Persistence()
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
         devices = config.devices
-        params = config.devices.map { d in
+        params = subset.map(config) { d in
             var p = Params()
             p.alarm = thresholds.value(Self.id, Self.alarmLevel, device: d.id)
             p.critical = thresholds.value(Self.id, Self.criticalLevel, device: d.id)
@@ -55,16 +60,18 @@ public struct LeakageRule: DetectionRule {
             p.holdMs = thresholds.ms(Self.id, Self.clearHold, device: d.id)
             return p
         }
-        state = Array(repeating: State(), count: config.devices.count)
+        state = Array(repeating: State(), count: subset.count)
     }
 
     public var nextDeadline: Int64 { persist.next }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .leakage, let slot { state[slot].severity = alarm.severity }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.power(t)) = reading.observation, let ma = t.residualCurrentMA else { return }
         let p = params[slot]
         let code = Persistence.code(slot, 0)
@@ -105,7 +112,7 @@ public struct LeakageRule: DetectionRule {
         ev.add("persistence_s", Double(p.persistMs) / 1000)
         if let since { ev.add("over_since", since) }
         ev.add("reading_ts", state[slot].lastTs)
-        return .active(key(devices[slot]), sev, at: at, evidence: ev.json, clearHoldMs: p.holdMs)
+        return .active(key(devices[subset.slot(slot)]), sev, at: at, evidence: ev.json, clearHoldMs: p.holdMs)
     }
 
     private func key(_ d: DeviceConfig) -> AlarmKey { AlarmKey(type: .leakage, device: d.id, unit: d.unit) }
@@ -119,10 +126,12 @@ extension LeakageRule: PersistentRule {
     }
 
     func deviceState(slot: Int) -> DeviceState? {
-        state[slot].lastTs == .min ? nil : DeviceState(state: state[slot], overSince: persist.entries(slot: slot)[0])
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return state[slot].lastTs == .min ? nil : DeviceState(state: state[slot], overSince: persist.entries(slot: slot)[0])
     }
 
     mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         state[slot] = s.state
         state[slot].severity = nil  // from the active alarms
         if let since = s.overSince { persist.restore(Persistence.code(slot, 0), since: since, persistMs: params[slot].persistMs, now: now) }

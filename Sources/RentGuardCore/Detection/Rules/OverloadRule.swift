@@ -112,8 +112,13 @@ public struct OverloadRule: DetectionRule {
     private let params: [Params]
     private var state: [State]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        params = config.devices.map { d in
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        params = subset.map(config) { d in
             var p = Params()
             p.rated = d.ratedCurrentA ?? thresholds.value(Self.id, Self.defaultRating, device: d.id)
             p.noTrip = thresholds.value(Self.id, Self.noTripMultiple, device: d.id)
@@ -131,14 +136,16 @@ public struct OverloadRule: DetectionRule {
             p.prewarnTripMs = thresholds.ms(Self.id, Self.prewarnOverTrip, device: d.id)
             return p
         }
-        state = Array(repeating: State(), count: config.devices.count)
+        state = Array(repeating: State(), count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .overload, let slot { state[slot].severity = alarm.severity }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.power(t)) = reading.observation else { return }
         guard let current = t.currentA ?? t.powerW.map({ $0 / (t.voltageV ?? 220) }) else { return }
         let p = params[slot]
@@ -222,9 +229,13 @@ func logDet(_ x: Double) -> Double {
 
 extension OverloadRule: PersistentRule {
     /// The thermal dose of the flat's wiring and the over-current timers.
-    func deviceState(slot: Int) -> State? { state[slot].lastTs == .min ? nil : state[slot] }
+    func deviceState(slot: Int) -> State? {
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return state[slot].lastTs == .min ? nil : state[slot]
+    }
 
     mutating func restoreDeviceState(_ s: State, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         state[slot] = s
         state[slot].severity = nil  // from the active alarms
     }

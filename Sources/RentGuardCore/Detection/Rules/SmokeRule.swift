@@ -88,9 +88,14 @@ public struct SmokeRule: DetectionRule {
     private var deadlines = DeadlineQueue()
     private let devices: [DeviceConfig]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
         devices = config.devices
-        params = config.devices.map { d in
+        params = subset.map(config) { d in
             guard d.kind == .smokeDetector else { return Params() }
             var p = Params()
             p.alarm = thresholds.value(Self.id, Self.alarmObscuration, device: d.id)
@@ -106,10 +111,11 @@ public struct SmokeRule: DetectionRule {
             p.nuisance = d.zone?.isNuisanceProne ?? false
             return p
         }
-        state = Array(repeating: State(), count: config.devices.count)
+        state = Array(repeating: State(), count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .smoke, let slot else { return }
         state[slot].stage = alarm.severity >= .major ? 2 : 1
     }
@@ -117,6 +123,7 @@ public struct SmokeRule: DetectionRule {
     public var nextDeadline: Int64 { deadlines.next }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         let p = params[slot]
         switch reading.observation {
         case let .event(e):
@@ -208,16 +215,16 @@ public struct SmokeRule: DetectionRule {
             // at the alarm level after the sustain window).
             if let since = s.alarmSince, s.stage < 2, !p.nuisance, since + p.verifyMs == d.at, s.lastObscuration >= p.alarm {
                 s.stage = 2
-                out.append(condition(devices[slot], slot, .major, trigger: "obscuration_verified", nil, d.at, s))
+                out.append(condition(devices[subset.slot(slot)], slot, .major, trigger: "obscuration_verified", nil, d.at, s))
             } else if let since = s.alarmSince, s.stage < 2, p.nuisance, since + p.verifyMs == d.at, s.lastObscuration >= p.nuisanceHigh {
                 s.stage = 2
-                out.append(condition(devices[slot], slot, .major, trigger: "nuisance_zone_high_obscuration", nil, d.at, s))
+                out.append(condition(devices[subset.slot(slot)], slot, .major, trigger: "nuisance_zone_high_obscuration", nil, d.at, s))
             } else if let since = s.alarmSince, s.stage < 2, p.nuisance, since + p.sustainMs == d.at, s.lastObscuration >= p.alarm {
                 s.stage = 2
-                out.append(condition(devices[slot], slot, .major, trigger: "nuisance_zone_sustained", nil, d.at, s))
+                out.append(condition(devices[subset.slot(slot)], slot, .major, trigger: "nuisance_zone_sustained", nil, d.at, s))
             } else if let since = s.preSince, since + p.verifyMs == d.at, s.stage < 1, s.lastObscuration >= p.pre {
                 s.stage = 1
-                out.append(condition(devices[slot], slot, .warning, trigger: "pre_alarm", nil, d.at, s))
+                out.append(condition(devices[subset.slot(slot)], slot, .warning, trigger: "pre_alarm", nil, d.at, s))
             }
             state[slot] = s
         }
@@ -253,10 +260,12 @@ extension SmokeRule: PersistentRule {
     }
 
     func deviceState(slot: Int) -> DeviceState? {
-        state[slot].lastTs == .min && state[slot].testUntil == .min ? nil : DeviceState(state: state[slot], deadlines: deadlines.entries(slot: slot))
+        guard let slot = subset.index(ofSlot: slot) else { return nil }
+        return state[slot].lastTs == .min && state[slot].testUntil == .min ? nil : DeviceState(state: state[slot], deadlines: deadlines.entries(slot: slot))
     }
 
     mutating func restoreDeviceState(_ s: DeviceState, slot: Int, now: Int64) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         state[slot] = s.state
         state[slot].stage = 0  // from the active alarms
         for t in s.deadlines where t > now { deadlines.push(t, slot) }

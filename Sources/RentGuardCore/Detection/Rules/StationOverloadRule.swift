@@ -29,19 +29,26 @@ public struct StationOverloadRule: DetectionRule {
     private let holdMs: [Int64]
     private var severity: [Severity?]
 
+    /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
+    private let subset: DeviceSubset
+
     public init(config: BuildingConfig, thresholds: Thresholds) {
-        cap = config.devices.map { $0.stationPowerCapW ?? thresholds.value(Self.id, Self.defaultCap, device: $0.id) }
-        warn = config.devices.map { thresholds.value(Self.id, Self.warnFraction, device: $0.id) }
-        clear = config.devices.map { thresholds.value(Self.id, Self.clearFraction, device: $0.id) }
-        holdMs = config.devices.map { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
-        severity = Array(repeating: nil, count: config.devices.count)
+        let subset = DeviceSubset(config, kinds: Self.deviceKinds)
+        self.subset = subset
+        cap = subset.map(config) { $0.stationPowerCapW ?? thresholds.value(Self.id, Self.defaultCap, device: $0.id) }
+        warn = subset.map(config) { thresholds.value(Self.id, Self.warnFraction, device: $0.id) }
+        clear = subset.map(config) { thresholds.value(Self.id, Self.clearFraction, device: $0.id) }
+        holdMs = subset.map(config) { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
+        severity = Array(repeating: nil, count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
+        let slot = slot.flatMap { subset.index(ofSlot: $0) }
         if alarm.key.type == .stationOverload, let slot { severity[slot] = alarm.severity }
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
+        guard let slot = subset.index(ofSlot: slot) else { return }
         guard isLatest, case let .telemetry(.charger(c)) = reading.observation else { return }
         var total = 0.0
         for p in c.ports { total += p.powerW ?? p.currentA.map { $0 * (p.voltageV ?? 48) } ?? 0 }
