@@ -70,73 +70,42 @@ import Testing
 
     /// Plays the messages into the daemon, restarting it (SIGTERM) before the message at `restartAt`.
     static func play(restartAt: Int?) async throws -> Played {
-        let dir = try TemporaryDirectory(prefix: "occrestart")
-        defer { dir.remove() }
-        let broker = try MosquittoBroker(persistence: true)
-        defer { broker.shutdown() }
-        let config = dir.file("building.yaml")
-        try building.write(toFile: config, atomically: true, encoding: .utf8)
-        let occupancy = try await TestSubscriber(port: broker.port, filter: "registry/occb/occupancy")
-        let alarms = try await TestSubscriber(port: broker.port, filter: "registry/occb/alarms")
-        var logger = Logger(label: "occ-devices")
-        logger.logLevel = .warning
-        let publisher = try MQTTClient(
-            options: MQTTClientOptions(host: "127.0.0.1", port: broker.port, clientID: "occ-devices", cleanStart: true, protocolVersion: .v5),
-            logger: logger)
-        publisher.start()
-        try await publisher.waitUntilConnected(timeout: .seconds(10))
-        let httpPort = try freeLoopbackPort()
-        var log = ""
-        func start() async throws -> DaemonProcess {
-            let d = try DaemonProcess(
-                arguments: ["--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"),
-                            "--event-clock", "--http-listen", "127.0.0.1:\(httpPort)"],
-                logFile: dir.file("rentguardd.log"))
-            guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
-                throw TestingError("daemon did not start:\n\(d.logSinceStart)")
+        try await EventClockReplay.run(prefix: "occrestart", building: building, clientID: "occ-devices") { rig in
+            let occupancy = try await TestSubscriber(port: rig.broker.port, filter: "registry/occb/occupancy")
+            let alarms = try await TestSubscriber(port: rig.broker.port, filter: "registry/occb/alarms")
+            var log = ""
+            var d = try await rig.startDaemon()
+            let cut = restartAt ?? messages.count
+            try await rig.feed(messages[..<cut])
+            if cut < messages.count {
+                await d.stop()
+                log += d.log
+                d = try await rig.startDaemon()
+                try await rig.feed(messages[cut...])
             }
-            return d
-        }
-        func feed(_ part: ArraySlice<(ts: Int64, topic: String, payload: [UInt8])>) async throws {
-            let results = await publisher.publishBatch(part.map { (topic: $0.topic, payload: $0.payload) }, qos: 1, timeout: .seconds(60))
-            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
-            let done = await H.waitUntil(timeout: .seconds(120)) {
-                RestartEquivalenceTests.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "") >= part.count
+            func bodies() async -> [String: JSONValue] {
+                var m: [String: JSONValue] = [:]
+                for msg in await occupancy.messages {
+                    guard case let .object(fields)? = try? JSONParser.parse(msg.payload), let id = fields.first(where: { $0.0 == "message_id" })?.1.stringValue
+                    else { continue }
+                    m[id] = .object(fields.filter { $0.0 != "sent_at" })
+                }
+                return m
             }
-            try #require(done, "the daemon did not take \(part.count) messages")
-        }
-        var d = try await start()
-        let cut = restartAt ?? messages.count
-        try await feed(messages[..<cut])
-        if cut < messages.count {
+            let all = await H.waitUntil(timeout: .seconds(60)) { await bodies().count >= expectedEstimates }
+            let got = await bodies()
+            #expect(all, "the registry has \(got.count) of \(expectedEstimates) occupancy messages")
+            let flagged = await H.waitUntil(timeout: .seconds(10)) {
+                ForwardedAlarm.all(await alarms.messages).contains { $0.type == "group_rental_suspected" }
+            }
+            #expect(flagged, "the crowded flat is flagged")
+            let seenAlarms = ForwardedAlarm.all(await alarms.messages)
             await d.stop()
-            log += d.log
-            d = try await start()
-            try await feed(messages[cut...])
+            log = d.log
+            await occupancy.stop()
+            await alarms.stop()
+            return Played(occupancy: got, alarms: seenAlarms, log: log)
         }
-        func bodies() async -> [String: JSONValue] {
-            var m: [String: JSONValue] = [:]
-            for msg in await occupancy.messages {
-                guard case let .object(fields)? = try? JSONParser.parse(msg.payload), let id = fields.first(where: { $0.0 == "message_id" })?.1.stringValue
-                else { continue }
-                m[id] = .object(fields.filter { $0.0 != "sent_at" })
-            }
-            return m
-        }
-        let all = await H.waitUntil(timeout: .seconds(60)) { await bodies().count >= expectedEstimates }
-        let got = await bodies()
-        #expect(all, "the registry has \(got.count) of \(expectedEstimates) occupancy messages")
-        let flagged = await H.waitUntil(timeout: .seconds(10)) {
-            ForwardedAlarm.all(await alarms.messages).contains { $0.type == "group_rental_suspected" }
-        }
-        #expect(flagged, "the crowded flat is flagged")
-        let seenAlarms = ForwardedAlarm.all(await alarms.messages)
-        await d.stop()
-        log = d.log
-        await occupancy.stop()
-        await alarms.stop()
-        await publisher.shutdown()
-        return Played(occupancy: got, alarms: seenAlarms, log: log)
     }
 
     @Test func aRestartedDaemonKeepsTheOccupancyWindowsAndTheGroupRentalRun() async throws {
@@ -161,71 +130,43 @@ import Testing
     /// A damaged occupancy part in the stored snapshot: the daemon says why it sets it aside,
     /// restores the rest of the snapshot, and goes on estimating from new readings.
     @Test func aDamagedOccupancyPartIsLoggedAndTheRestRestores() async throws {
-        let dir = try TemporaryDirectory(prefix: "occdamaged")
-        defer { dir.remove() }
-        let broker = try MosquittoBroker()
-        defer { broker.shutdown() }
-        let config = dir.file("building.yaml")
-        try Self.building.write(toFile: config, atomically: true, encoding: .utf8)
-        let occupancy = try await TestSubscriber(port: broker.port, filter: "registry/occb/occupancy")
-        var logger = Logger(label: "occ-devices")
-        logger.logLevel = .warning
-        let publisher = try MQTTClient(
-            options: MQTTClientOptions(host: "127.0.0.1", port: broker.port, clientID: "occ-devices-2", cleanStart: true, protocolVersion: .v5),
-            logger: logger)
-        publisher.start()
-        try await publisher.waitUntilConnected(timeout: .seconds(10))
-        let httpPort = try freeLoopbackPort()
-        func start() async throws -> DaemonProcess {
-            let d = try DaemonProcess(
-                arguments: ["--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"),
-                            "--event-clock", "--http-listen", "127.0.0.1:\(httpPort)"],
-                logFile: dir.file("rentguardd.log"))
-            guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
-                throw TestingError("daemon did not start:\n\(d.logSinceStart)")
-            }
-            return d
-        }
-        func feed(_ part: ArraySlice<(ts: Int64, topic: String, payload: [UInt8])>) async throws {
-            let results = await publisher.publishBatch(part.map { (topic: $0.topic, payload: $0.payload) }, qos: 1, timeout: .seconds(60))
-            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
-            let done = await H.waitUntil(timeout: .seconds(120)) {
-                RestartEquivalenceTests.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "") >= part.count
-            }
-            try #require(done, "the daemon did not take \(part.count) messages")
-        }
-        let cut = try #require(Self.messages.firstIndex { $0.ts >= Self.t0 + 8 * Self.day + 15 * Self.hour })
-        var d = try await start()
-        try await feed(Self.messages[..<cut])
-        await d.stop()
+        try await EventClockReplay.run(prefix: "occdamaged", building: Self.building, clientID: "occ-devices-2", persistence: false) { rig in
+            let occupancy = try await TestSubscriber(port: rig.broker.port, filter: "registry/occb/occupancy")
+            let dir = rig.dir
+            func start() async throws -> DaemonProcess { try await rig.startDaemon() }
+            func feed(_ part: ArraySlice<EventClockReplay.Message>) async throws { try await rig.feed(part) }
+            let cut = try #require(Self.messages.firstIndex { $0.ts >= Self.t0 + 8 * Self.day + 15 * Self.hour })
+            var d = try await start()
+            try await feed(Self.messages[..<cut])
+            await d.stop()
 
-        // Another version of the occupancy part, written into its stored row (the rules'
-        // snapshot row does not carry it: it is written only when a day closes).
-        let store = try Store(path: dir.file("state") + "/" + Store.fileName)
-        let rules = try #require(try store.value(forKey: "engine.snapshot"))
-        #expect(!rules.contains("\"occupancy\":{"), "the five-minutely row leaves the occupancy part out")
-        let text = try #require(try store.value(forKey: "engine.occupancy"))
-        let nl = try #require(text.firstIndex(of: "\n"))
-        var occ = try #require(try JSONSerialization.jsonObject(with: Data(text[text.index(after: nl)...].utf8)) as? [String: Any])
-        #expect((occ["units"] as? [String: Any])?.count == Self.people.count)
-        occ["version"] = 99
-        try store.setValue(String(text[...nl]) + String(decoding: try JSONSerialization.data(withJSONObject: occ), as: UTF8.self), forKey: "engine.occupancy", at: 1)
-        store.close()
+            // Another version of the occupancy part, written into its stored row (the rules'
+            // snapshot row does not carry it: it is written only when a day closes).
+            let store = try Store(path: dir.file("state") + "/" + Store.fileName)
+            let rules = try #require(try store.value(forKey: "engine.snapshot"))
+            #expect(!rules.contains("\"occupancy\":{"), "the five-minutely row leaves the occupancy part out")
+            let text = try #require(try store.value(forKey: "engine.occupancy"))
+            let nl = try #require(text.firstIndex(of: "\n"))
+            var occ = try #require(try JSONSerialization.jsonObject(with: Data(text[text.index(after: nl)...].utf8)) as? [String: Any])
+            #expect((occ["units"] as? [String: Any])?.count == Self.people.count)
+            occ["version"] = 99
+            try store.setValue(String(text[...nl]) + String(decoding: try JSONSerialization.data(withJSONObject: occ), as: UTF8.self), forKey: "engine.occupancy", at: 1)
+            store.close()
 
-        d = try await start()
-        let log = d.logSinceStart
-        #expect(log.contains("restored detection state"), "the rest of the snapshot is restored")
-        #expect(log.contains("discarding the stored occupancy state; occupancy relearns"), "the damaged part is set aside, logged")
-        #expect(log.contains("occupancy snapshot version 99"), "with its reason")
-        // It goes on: the next days (9, 10 and 11; day 8 is covered too little after the
-        // restart) are estimated again from new readings.
-        let before = await occupancy.messages.count
-        let end = try #require(Self.messages.firstIndex { $0.ts >= Self.t0 + 12 * Self.day + 3 * Self.hour })
-        try await feed(Self.messages[cut..<end])
-        let more = await H.waitUntil(timeout: .seconds(30)) { await occupancy.messages.count >= before + 3 * Self.people.count }
-        #expect(more, "estimates after the restart")
-        await d.stop()
-        await occupancy.stop()
-        await publisher.shutdown()
+            d = try await start()
+            let log = d.logSinceStart
+            #expect(log.contains("restored detection state"), "the rest of the snapshot is restored")
+            #expect(log.contains("discarding the stored occupancy state; occupancy relearns"), "the damaged part is set aside, logged")
+            #expect(log.contains("occupancy snapshot version 99"), "with its reason")
+            // It goes on: the next days (9, 10 and 11; day 8 is covered too little after the
+            // restart) are estimated again from new readings.
+            let before = await occupancy.messages.count
+            let end = try #require(Self.messages.firstIndex { $0.ts >= Self.t0 + 12 * Self.day + 3 * Self.hour })
+            try await feed(Self.messages[cut..<end])
+            let more = await H.waitUntil(timeout: .seconds(30)) { await occupancy.messages.count >= before + 3 * Self.people.count }
+            #expect(more, "estimates after the restart")
+            await d.stop()
+            await occupancy.stop()
+        }
     }
 }

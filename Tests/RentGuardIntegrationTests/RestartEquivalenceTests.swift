@@ -53,75 +53,34 @@ import Testing
 
     /// Plays the messages into the daemon, restarting it before the message at `restartAt`.
     static func play(restartAt: Int?) async throws -> (seen: [Seen], log: String) {
-        let dir = try TemporaryDirectory(prefix: "restart")
-        defer { dir.remove() }
-        let broker = try MosquittoBroker(persistence: true)
-        defer { broker.shutdown() }
-        let config = dir.file("building.yaml")
-        try building.write(toFile: config, atomically: true, encoding: .utf8)
-        let registry = try await TestSubscriber(port: broker.port, filter: "registry/restartb/alarms")
-        var logger = Logger(label: "restart-devices")
-        logger.logLevel = .warning
-        let publisher = try MQTTClient(
-            options: MQTTClientOptions(host: "127.0.0.1", port: broker.port, clientID: "restart-devices", cleanStart: true, protocolVersion: .v5),
-            logger: logger)
-        publisher.start()
-        try await publisher.waitUntilConnected(timeout: .seconds(10))
-        let httpPort = try freeLoopbackPort()
-        var log = ""
-        func start() async throws -> DaemonProcess {
-            let d = try DaemonProcess(
-                arguments: ["--config", config, "--broker", broker.url, "--registry-broker", broker.url, "--state-dir", dir.file("state"),
-                            "--event-clock", "--http-listen", "127.0.0.1:\(httpPort)"],
-                logFile: dir.file("rentguardd.log"))
-            guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
-                throw TestingError("daemon did not start:\n\(d.logSinceStart)")
+        try await EventClockReplay.run(prefix: "restart", building: building, clientID: "restart-devices") { rig in
+            let registry = try await TestSubscriber(port: rig.broker.port, filter: "registry/restartb/alarms")
+            var log = ""
+            var d = try await rig.startDaemon()
+            let cut = restartAt ?? messages.count
+            try await rig.feed(messages[..<cut])
+            if cut < messages.count {
+                await d.stop()
+                log += d.log
+                d = try await rig.startDaemon()
+                try await rig.feed(messages[cut...])
             }
-            return d
-        }
-        /// Publishes a part and waits until the daemon has taken every message of it.
-        func feed(_ part: ArraySlice<(ts: Int64, topic: String, payload: [UInt8])>, into d: DaemonProcess, baseline: Int) async throws {
-            let results = await publisher.publishBatch(part.map { (topic: $0.topic, payload: $0.payload) }, qos: 1, timeout: .seconds(60))
-            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
-            let done = await H.waitUntil(timeout: .seconds(120)) {
-                Self.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "") >= baseline + part.count
+            // The registry has what the daemon recorded once every alarm row is delivered and received
+            // (rows the first daemon left pending are delivered by the second).
+            let records = DaemonRecords(port: rig.httpPort, stateDir: rig.stateDir)
+            let last = cut < messages.count ? messages.count - cut : messages.count
+            guard try await records.waitUntilDelivered(
+                handled: last, acceptedOnly: true, destination: "registry-mqtt", kinds: ["alarms"],
+                receivedIDs: { DaemonRecords.messageIDs(await registry.messages.map(\.payload)) }, timeout: .seconds(60)) != nil
+            else {
+                throw TestingError("the registry did not receive every alarm the daemon recorded: \(await records.describe(destination: "registry-mqtt"))")
             }
-            let took = Self.received((try? await H.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "")
-            try #require(done, "the daemon took \(took) of \(baseline + part.count)")
-        }
-        var d = try await start()
-        let cut = restartAt ?? messages.count
-        try await feed(messages[..<cut], into: d, baseline: 0)
-        if cut < messages.count {
+            let seen = ForwardedAlarm.all(await registry.messages).map { Seen(alarmID: $0.alarmID, state: $0.state, type: $0.type) }
             await d.stop()
-            log += d.log
-            d = try await start()
-            try await feed(messages[cut...], into: d, baseline: 0)
+            log = d.log
+            await registry.stop()
+            return (seen, log)
         }
-        // The registry has what the daemon recorded once every alarm row is delivered and received
-        // (rows the first daemon left pending are delivered by the second).
-        let records = DaemonRecords(port: httpPort, stateDir: dir.file("state"))
-        let last = cut < messages.count ? messages.count - cut : messages.count
-        guard try await records.waitUntilDelivered(
-            handled: last, acceptedOnly: true, destination: "registry-mqtt", kinds: ["alarms"],
-            receivedIDs: { DaemonRecords.messageIDs(await registry.messages.map(\.payload)) }, timeout: .seconds(60)) != nil
-        else {
-            throw TestingError("the registry did not receive every alarm the daemon recorded: \(await records.describe(destination: "registry-mqtt"))")
-        }
-        let seen = ForwardedAlarm.all(await registry.messages).map { Seen(alarmID: $0.alarmID, state: $0.state, type: $0.type) }
-        await d.stop()
-        log = d.log
-        await registry.stop()
-        await publisher.shutdown()
-        return (seen, log)
-    }
-
-    static func received(_ metrics: String) -> Int {
-        var n = 0.0
-        for line in metrics.split(separator: "\n") where line.hasPrefix("rentguard_messages_in_total{") {
-            n += Double(line.split(separator: " ").last ?? "") ?? 0
-        }
-        return Int(n)
     }
 
     @Test func aDaemonRestartedMidScenarioRaisesWhatAnUninterruptedOneRaises() async throws {
