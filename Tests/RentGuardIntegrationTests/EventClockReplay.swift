@@ -71,6 +71,21 @@ struct EventClockReplay {
         try #require(done, "the daemon took \(took) of \(part.count)")
     }
 
+    /// Plays `messages` into a started daemon; with `restartAt`, stops it (SIGTERM) before that
+    /// message and starts another on the same state. Returns the running daemon and the
+    /// stopped one's log.
+    func play(_ messages: [Message], restartAt: Int?) async throws -> (daemon: DaemonProcess, earlierLog: String) {
+        var d = try await startDaemon()
+        let cut = restartAt ?? messages.count
+        try await feed(messages[..<cut])
+        guard cut < messages.count else { return (d, "") }
+        await d.stop()
+        let log = d.log
+        d = try await startDaemon()
+        try await feed(messages[cut...])
+        return (d, log)
+    }
+
     /// The daemon's `rentguard_messages_in_total`, summed over its labels.
     func received() async -> Int {
         Self.received((try? await HardeningTests.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? "")

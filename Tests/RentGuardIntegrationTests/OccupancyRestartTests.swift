@@ -73,16 +73,7 @@ import Testing
         try await EventClockReplay.run(prefix: "occrestart", building: building, clientID: "occ-devices") { rig in
             let occupancy = try await TestSubscriber(port: rig.broker.port, filter: "registry/occb/occupancy")
             let alarms = try await TestSubscriber(port: rig.broker.port, filter: "registry/occb/alarms")
-            var log = ""
-            var d = try await rig.startDaemon()
-            let cut = restartAt ?? messages.count
-            try await rig.feed(messages[..<cut])
-            if cut < messages.count {
-                await d.stop()
-                log += d.log
-                d = try await rig.startDaemon()
-                try await rig.feed(messages[cut...])
-            }
+            let (d, _) = try await rig.play(messages, restartAt: restartAt)
             func bodies() async -> [String: JSONValue] {
                 var m: [String: JSONValue] = [:]
                 for msg in await occupancy.messages {
@@ -101,7 +92,7 @@ import Testing
             #expect(flagged, "the crowded flat is flagged")
             let seenAlarms = ForwardedAlarm.all(await alarms.messages)
             await d.stop()
-            log = d.log
+            let log = d.log
             await occupancy.stop()
             await alarms.stop()
             return Played(occupancy: got, alarms: seenAlarms, log: log)

@@ -55,16 +55,8 @@ import Testing
     static func play(restartAt: Int?) async throws -> (seen: [Seen], log: String) {
         try await EventClockReplay.run(prefix: "restart", building: building, clientID: "restart-devices") { rig in
             let registry = try await TestSubscriber(port: rig.broker.port, filter: "registry/restartb/alarms")
-            var log = ""
-            var d = try await rig.startDaemon()
+            let (d, _) = try await rig.play(messages, restartAt: restartAt)
             let cut = restartAt ?? messages.count
-            try await rig.feed(messages[..<cut])
-            if cut < messages.count {
-                await d.stop()
-                log += d.log
-                d = try await rig.startDaemon()
-                try await rig.feed(messages[cut...])
-            }
             // The registry has what the daemon recorded once every alarm row is delivered and received
             // (rows the first daemon left pending are delivered by the second).
             let records = DaemonRecords(port: rig.httpPort, stateDir: rig.stateDir)
@@ -77,7 +69,7 @@ import Testing
             }
             let seen = ForwardedAlarm.all(await registry.messages).map { Seen(alarmID: $0.alarmID, state: $0.state, type: $0.type) }
             await d.stop()
-            log = d.log
+            let log = d.log
             await registry.stop()
             return (seen, log)
         }
