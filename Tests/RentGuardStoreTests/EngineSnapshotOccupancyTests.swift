@@ -202,7 +202,10 @@ import Testing
         withoutOccupancy.occupancy = nil
         let rest = try Store.encodeEngineSnapshot(withoutOccupancy)
         let occupancyBytes = text.utf8.count - rest.utf8.count
-        let perDay = Double(text.utf8.count) * 288 / 1_000_000
+        // The daemon writes the rules' part every 5 minutes and the occupancy part in its own
+        // row once a day (`Pipeline+Snapshot.swift`).
+        let rulesBytes = text.utf8.count - occupancyBytes
+        let perDay = (Double(rulesBytes) * 288 + Double(occupancyBytes)) / 1_000_000
         var metersOnly = occ, unitsOnly = occ
         metersOnly.units = [:]
         unitsOnly.meters = [:]
@@ -211,6 +214,7 @@ import Testing
         print("[snapshot size] occupancy part: meters' baselines and open periods \(try enc.encode(metersOnly).count) B, "
             + "units' daily use and runs \(try enc.encode(unitsOnly).count) B")
         print("[snapshot size] \(flats) flats × 2 meters, \(days) days: engine snapshot \(text.utf8.count) B, of which occupancy \(occupancyBytes) B "
-            + "(\(occupancyBytes / (flats * 2)) B per meter); every 5 min: \(String(format: "%.1f", perDay)) MB/day of snapshot text before SQLite's page and WAL overhead")
+            + "(\(occupancyBytes / (flats * 2)) B per meter); the rules' \(rulesBytes) B every 5 min and the occupancy row once a day: "
+            + "\(String(format: "%.1f", perDay)) MB/day of snapshot text before SQLite's page and WAL overhead")
     }
 }
