@@ -46,7 +46,9 @@ struct CorruptDatabaseTests {
             #expect(Store.fileSizeForTesting(f.directory.file("state") + "/" + k) == size)
             #expect(d.log.contains("moved_to=\(f.directory.file("state"))/\(k)"))
         }
-        let faults = ForwardedAlarm.all(await registry.waitFor { ForwardedAlarm.all($0).contains { $0.type == "gateway_fault" } })
+        // A generous bound: on a loaded machine the first registry connection may wait out a
+        // reconnect backoff; the row waits in the outbox meanwhile.
+        let faults = ForwardedAlarm.all(await registry.waitFor(timeout: .seconds(30)) { ForwardedAlarm.all($0).contains { $0.type == "gateway_fault" } })
             .filter { $0.type == "gateway_fault" }
         #expect(faults.count == 1, "no gateway_fault at the registry; daemon log:\n\(d.log)")
         #expect(faults.first?.json["severity"]?.stringValue == "major")
