@@ -89,6 +89,10 @@ final class DaemonFixture: @unchecked Sendable {
         guard await d.waitForLog("pipeline running", timeout: .seconds(20)) else {
             throw TestingError("daemon did not start; log:\n\(d.log)")
         }
+        // The operations endpoint binds on its own task; tests call it right after the start.
+        guard await d.waitForLog("operations endpoint listening", timeout: .seconds(20)) else {
+            throw TestingError("the operations endpoint did not listen; log:\n\(d.logSinceStart)")
+        }
         // The building broker must have acknowledged the subscriptions before a test publishes.
         guard waitForSubscription else { return }
         guard await d.waitForLog("MQTT subscriptions acknowledged component=mqtt.building", timeout: .seconds(20)) else {
