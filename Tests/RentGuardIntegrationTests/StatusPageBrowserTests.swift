@@ -38,6 +38,10 @@ struct StatusPageBrowserTests {
             await daemon.stop()
             throw TestingError("daemon did not start:\n\(daemon.log)")
         }
+        guard await daemon.waitForLog("operations endpoint listening", timeout: .seconds(20)) else {
+            await daemon.stop()
+            throw TestingError("the operations endpoint did not listen:\n\(daemon.log)")
+        }
         let shots = ProcessInfo.processInfo.environment["RENTGUARD_SCREENSHOTS"]
         let out = dir.file("browser.txt")
         let browser = try ChildProcess(
