@@ -17,11 +17,7 @@ import Logging
 import RentGuardMQTT
 import RentGuardTesting
 
-func arg(_ name: String, _ d: Int) -> Int {
-    let a = CommandLine.arguments
-    if let i = a.firstIndex(of: name), i + 1 < a.count, let v = Int(a[i + 1]) { return v }
-    return d
-}
+func arg(_ name: String, _ d: Int) -> Int { BenchArguments.int(name, d) }
 if CommandLine.arguments.contains("--help") {
     print("usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5] [--idle-seconds 30] [--flush-interval 60] [--env NAME=VALUE]...")
     exit(0)
@@ -32,14 +28,7 @@ let seconds = arg("--seconds", 180)
 let settle = arg("--settle", 5)
 let idleSeconds = arg("--idle-seconds", 30)
 let flushInterval = arg("--flush-interval", 60)
-let daemonEnvironment: [String: String] = {
-    var env: [String: String] = [:]
-    for (i, a) in CommandLine.arguments.enumerated() where a == "--env" && i + 1 < CommandLine.arguments.count {
-        let pair = CommandLine.arguments[i + 1].split(separator: "=", maxSplits: 1).map(String.init)
-        if pair.count == 2 { env[pair[0]] = pair[1] }
-    }
-    return env
-}()
+let daemonEnvironment = BenchArguments.environment()
 
 func say(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 

@@ -15,11 +15,7 @@ import Logging
 import RentGuardMQTT
 import RentGuardTesting
 
-func arg(_ name: String, _ d: Int) -> Int {
-    let a = CommandLine.arguments
-    if let i = a.firstIndex(of: name), i + 1 < a.count, let v = Int(a[i + 1]) { return v }
-    return d
-}
+func arg(_ name: String, _ d: Int) -> Int { BenchArguments.int(name, d) }
 if CommandLine.arguments.contains("--help") {
     print("usage: rentguard-ingest-bench [--messages 200000] [--devices 10000] [--alarms 100] [--rate 10000] [--env NAME=VALUE]...")
     exit(0)
@@ -28,14 +24,7 @@ let burstSize = arg("--messages", 200_000)
 let deviceCount = arg("--devices", 10_000)
 let alarmSamples = arg("--alarms", 100)
 let backgroundRate = arg("--rate", 10_000)
-let daemonEnvironment: [String: String] = {
-    var env: [String: String] = [:]
-    for (i, a) in CommandLine.arguments.enumerated() where a == "--env" && i + 1 < CommandLine.arguments.count {
-        let pair = CommandLine.arguments[i + 1].split(separator: "=", maxSplits: 1).map(String.init)
-        if pair.count == 2 { env[pair[0]] = pair[1] }
-    }
-    return env
-}()
+let daemonEnvironment = BenchArguments.environment()
 
 func say(_ s: String) { FileHandle.standardError.write(Array((s + "\n").utf8).withUnsafeBufferPointer { Data(buffer: $0) }) }
 func nowMs() -> Double { Date().timeIntervalSince1970 * 1000 }

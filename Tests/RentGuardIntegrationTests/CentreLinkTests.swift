@@ -57,12 +57,7 @@ struct CentreLinkTests {
     }
 
     static func waitUntil(timeout: Duration, _ condition: () throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
+        try await HardeningTests.waitUntil(timeout: timeout) { try condition() }
     }
 
     @Test func fireReachesTheCentreConfirmedWithinTenSecondsAcrossACentreRestart() async throws {

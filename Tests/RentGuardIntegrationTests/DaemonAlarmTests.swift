@@ -122,12 +122,10 @@ struct DaemonAlarmTests {
         #expect(try await f.waitForSmoke(["SD-1", "SD-2"], active: true), "both raises recorded")
         try await f.smoke("SD-1", alarm: false)
         // SD-1 clears while the registry is down: wait until the daemon has recorded it.
-        var owed = Set<String>()
-        for _ in 0..<400 {
-            owed = try f.owedAlarmMessageIDs()
-            if owed.contains(where: { $0.contains("smoke:SD-1") && $0.hasSuffix("#1") }) { break }
-            try await Task.sleep(for: .milliseconds(25))
+        _ = try await HardeningTests.waitUntil(timeout: .seconds(10)) {
+            try f.owedAlarmMessageIDs().contains(where: { $0.contains("smoke:SD-1") && $0.hasSuffix("#1") })
         }
+        let owed = try f.owedAlarmMessageIDs()
         #expect(owed.contains(where: { $0.contains("smoke:SD-1") && $0.hasSuffix("#1") }), "SD-1 cleared during the outage")
 
         try f.registry.start()

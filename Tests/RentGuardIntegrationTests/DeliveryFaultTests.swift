@@ -293,11 +293,7 @@ struct DeliveryFaultTests {
     }
 
     static func waitForOwed(_ f: DaemonFixture, count: Int) async throws -> Set<String> {
-        for _ in 0..<200 {
-            let owed = try f.owedAlarmMessageIDs()
-            if owed.count >= count { return owed }
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        _ = try await HardeningTests.waitUntil(timeout: .seconds(5)) { try f.owedAlarmMessageIDs().count >= count }
         return try f.owedAlarmMessageIDs()
     }
 }

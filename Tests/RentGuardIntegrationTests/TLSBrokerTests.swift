@@ -32,7 +32,7 @@ final class TLSBroker: @unchecked Sendable {
         try conf.write(toFile: d.file("mosquitto.conf"), atomically: true, encoding: .utf8)
         let p = try ChildProcess(executable: MosquittoBroker.executable, arguments: ["-c", d.file("mosquitto.conf")], outputFile: d.file("mosquitto.log"))
         process = p
-        for _ in 0..<200 where !isListening(port: port) { try await Task.sleep(for: .milliseconds(25)) }
+        _ = await HardeningTests.waitUntil(timeout: .seconds(5)) { isListening(port: port) }
         guard isListening(port: port) else { throw TestingError("TLS mosquitto did not start: \((try? String(contentsOfFile: d.file("mosquitto.log"), encoding: .utf8)) ?? "")") }
     }
 
