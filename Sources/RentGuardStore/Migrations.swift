@@ -9,7 +9,7 @@ struct Migration: Sendable {
 /// The store's schema history, tracked with `PRAGMA user_version`. Append new versions at
 /// the end; never edit a released one.
 enum Migrations {
-    static let all: [Migration] = [v1, v2]
+    static let all: [Migration] = [v1, v2, v3]
 
     /// The highest schema version this build understands.
     static var latestVersion: Int { all.last?.version ?? 0 }
@@ -160,6 +160,23 @@ enum Migrations {
                 created_at    INTEGER NOT NULL,
                 message_id    TEXT NOT NULL,
                 files         TEXT NOT NULL
+            );
+            """
+    )
+
+    /// Messages the poison-message guard set aside (issue 27): each stopped the daemon when
+    /// handled alone, was acknowledged to the broker without being handled, and is kept here
+    /// whole for the operator and the maintainers.
+    static let v3 = Migration(
+        version: 3,
+        sql: """
+            CREATE TABLE quarantined_messages (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                message_id  TEXT NOT NULL,
+                topic       TEXT NOT NULL,
+                payload     BLOB NOT NULL,
+                set_aside_at INTEGER NOT NULL,
+                reason      TEXT NOT NULL
             );
             """
     )
