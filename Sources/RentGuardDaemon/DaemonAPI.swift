@@ -58,6 +58,20 @@ struct DaemonAPI: GatewayAPI {
         try store.alarms(activeOnly: activeOnly, limit: limit)
     }
 
+    func incidents(activeOnly: Bool, limit: Int) async throws -> [Incident] {
+        Self.incidents(try store.incidentMembers(activeOnly: activeOnly, limit: limit))
+    }
+
+    func incident(id: String) async throws -> Incident? {
+        Self.incidents(try store.incidentMembers(id: id)).first
+    }
+
+    static func incidents(_ rows: [(alarm: Alarm, transitions: [Store.TransitionRow])]) -> [Incident] {
+        var transitions: [String: [(state: AlarmState, severity: Severity, at: Int64)]] = [:]
+        for r in rows where !r.transitions.isEmpty { transitions[r.alarm.id] = r.transitions.map { ($0.state, $0.severity, $0.at) } }
+        return Incident.build(rows.map(\.alarm), transitions: transitions)
+    }
+
     func activeAlarmCounts() async throws -> [Severity: Int]? {
         try store.activeAlarmCounts()
     }

@@ -217,7 +217,7 @@ public struct Pipeline {
         let now = deps.clock.nowMs()
         let rows = deps.routing.current.plan.rows(for: t, createdAt: now)
         do {
-            try deps.store.recordAlarmTransition(t, outbox: rows)
+            try deps.store.recordAlarmTransition(t, outbox: rows, releasing: deps.routing.current.plan.releases(for: t, createdAt: now))
             return true
         } catch {
             if let suppressed = storeErrorLog.admit("alarm_write", now: now) {

@@ -56,21 +56,67 @@ public struct DeliveryPlan: Sendable {
         else { return rows }
         let lifeSafety = a.isLifeSafety
         guard lifeSafety || a.severity >= landlord.minSeverity else { return rows }
+        // An incident's first message goes at once; what follows (more rooms, escalations,
+        // acknowledgements, clears) is an update, held to the incident's next minute so that
+        // the landlord gets at most one update a minute (`LandlordDigest` merges them).
+        let update = Self.isIncidentUpdate(a)
         var body = message.body
         if case var .object(m) = body {
             m.append(("summary", .string(AlarmSummary.text(a, config: config))))
             m.append(("landlord", .string(landlordID)))
+            if update { m.append(("incident_update", .bool(true))) }
             body = .object(m)
         }
         let landlordPayload = body.serialized()
-        let notBefore = lifeSafety ? nil : landlord.quietHours.flatMap { quietHoursEnd($0, at: createdAt) }
+        var notBefore = lifeSafety ? nil : landlord.quietHours.flatMap { quietHoursEnd($0, at: createdAt) }
+        if update {
+            if a.state == .cleared, t.incidentContinues {
+                notBefore = OutboxRelease.parked  // told with the incident's end (`releases(for:)`)
+            } else {
+                let slot = Self.updateSlot(incidentStart: IncidentGrouping.startedAt(ofIncident: a.incidentID) ?? createdAt, at: createdAt)
+                notBefore = max(notBefore ?? slot, slot)
+            }
+        }
         for (i, _) in landlord.channels.enumerated() {
             rows.append(NewOutboxMessage(
                 messageID: message.messageID, destination: Self.landlordDestination(landlordID, channel: i), kind: message.kind,
-                priority: message.priority, orderKey: message.orderKey, payload: landlordPayload, createdAt: createdAt,
+                priority: message.priority, orderKey: update ? nil : message.orderKey, payload: landlordPayload, createdAt: createdAt,
                 notBefore: notBefore))
         }
         return rows
+    }
+
+    /// The parked clears (`OutboxRelease`) that the last clear of an incident makes due with
+    /// itself, on each of the unit's landlord's channels.
+    public func releases(for t: AlarmTransition, createdAt: Int64) -> [OutboxRelease] {
+        let a = t.alarm
+        guard a.state == .cleared, !t.incidentContinues, let incident = a.incidentID,
+            let unitID = a.key.unit, let landlordID = config.unit(unitID)?.landlord,
+            let landlord = config.landlords.first(where: { $0.id == landlordID })
+        else { return [] }
+        let slot = Self.updateSlot(incidentStart: IncidentGrouping.startedAt(ofIncident: incident) ?? createdAt, at: createdAt)
+        let at = max(slot, a.isLifeSafety ? slot : landlord.quietHours.flatMap { quietHoursEnd($0, at: createdAt) } ?? slot)
+        return landlord.channels.indices.map { OutboxRelease(destination: Self.landlordDestination(landlordID, channel: $0), incidentID: incident, at: at) }
+    }
+
+    /// How often a landlord hears of an incident after its first message (ISA-18.2's
+    /// flood limit is 10 alarms in 10 minutes for a trained operator; a landlord is not one).
+    public static let landlordUpdateIntervalMs: Int64 = 60_000
+
+    /// Whether a transition is an update of its incident toward a landlord (anything but the
+    /// incident's first alarm being raised).
+    public static func isIncidentUpdate(_ a: Alarm) -> Bool {
+        guard let incident = a.incidentID else { return false }
+        return !(a.state == .raised && incident == "inc:\(a.id)")
+    }
+
+    /// The end of the incident's minute that `at` falls in (the first minute starts with the
+    /// incident), never more than one interval after `at` (a device clock ahead of ours).
+    public static func updateSlot(incidentStart: Int64, at: Int64) -> Int64 {
+        let step = landlordUpdateIntervalMs
+        let elapsed = at - incidentStart
+        let slot = elapsed < 0 ? at + step : incidentStart + (elapsed / step + 1) * step
+        return min(slot, at + step)
     }
 
     /// Outbox rows for an occupancy estimate: the registry only.

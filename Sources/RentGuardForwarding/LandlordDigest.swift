@@ -28,11 +28,28 @@ public struct LandlordDigest: DeliveryDestination {
     }
 
     public func deliver(batch: [(message: OutboxMessage, payload: String)]) async -> [DeliveryOutcome] {
+        let bodies = batch.map { try? JSONParser.parse($0.payload) }
+        // An incident's updates (held to its next minute by `DeliveryPlan`) go as one message
+        // per incident: what changed since the last one.
+        var updates: [String: [Int]] = [:]
+        var updateOrder: [String] = []
+        for (i, b) in bodies.enumerated() {
+            guard let b, b["incident_update"] == .bool(true), let incident = b["incident_id"]?.stringValue else { continue }
+            if updates[incident] == nil { updateOrder.append(incident) }
+            updates[incident, default: []].append(i)
+        }
+        let isUpdate = Set(updates.values.joined())
         let lifeSafety = batch.map { Self.isLifeSafety($0.message, payload: $0.payload) }
-        let urgent = batch.indices.filter { lifeSafety[$0] }
-        let rest = batch.indices.filter { !lifeSafety[$0] }
+        let urgent = batch.indices.filter { lifeSafety[$0] && !isUpdate.contains($0) }
+        let rest = batch.indices.filter { !lifeSafety[$0] && !isUpdate.contains($0) }
         var outcomes = [DeliveryOutcome](repeating: .retry("not attempted"), count: batch.count)
         for i in urgent { outcomes[i] = await inner.deliver(batch[i].message, payload: batch[i].payload) }
+        for incident in updateOrder {
+            let members = updates[incident]!
+            let (message, payload) = Self.incidentUpdate(members.map { batch[$0] }, incident: incident, building: building, gateway: gateway)
+            let outcome = await inner.deliver(message, payload: payload)
+            for i in members { outcomes[i] = outcome }
+        }
         if rest.count > threshold {
             let items = rest.map { batch[$0] }
             let (digest, payload) = Self.digest(items, building: building, gateway: gateway)
@@ -53,6 +70,33 @@ public struct LandlordDigest: DeliveryDestination {
             let type = body["type"]?.stringValue, let severity = body["severity"]?.stringValue.flatMap(Severity.init(rawValue:))
         else { return false }
         return AlarmType(type).isLifeSafety(severity: severity)
+    }
+
+    /// One incident's updates as one message: the transitions' bodies and one summary line
+    /// each, oldest first. Its id is stable for the same rows (a retry sends the same id).
+    static func incidentUpdate(_ items: [(message: OutboxMessage, payload: String)], incident: String, building: String, gateway: String) -> (OutboxMessage, String) {
+        let sorted = items.sorted { $0.message.rowID < $1.message.rowID }
+        let bodies = sorted.map { (try? JSONParser.parse($0.payload)) ?? .string($0.payload) }
+        let summaries = bodies.compactMap { $0["summary"]?.stringValue }
+        let first = sorted[0].message
+        let id = "update:\(incident):\(first.messageID)+\(sorted.count)"
+        let worst = bodies.compactMap { $0["severity"]?.stringValue.flatMap(Severity.init(rawValue:)) }.max()
+        let body: JSONValue = .object([
+            ("message_id", .string(id)),
+            ("building", .string(building)),
+            ("gateway", .string(gateway)),
+            ("sent_at", bodies.last?["sent_at"] ?? .null),
+            ("kind", "incident_update"),
+            ("incident_id", .string(incident)),
+            ("unit", bodies.first?["unit"] ?? .null),
+            ("severity", worst.map { .string($0.rawValue) } ?? .null),
+            ("count", JSONValue(sorted.count)),
+            ("summary", .string("事件更新 / Incident update (\(sorted.count)): " + summaries.joined(separator: "; "))),
+            ("alarms", .array(bodies)),
+        ])
+        var m = first
+        m.messageID = id
+        return (m, body.serialized())
     }
 
     /// One notice for several alarm messages: their bodies, and one summary line each.

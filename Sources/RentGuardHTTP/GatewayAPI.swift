@@ -16,6 +16,11 @@ public protocol GatewayAPI: Sendable {
     /// the acknowledgement was handed to the pipeline, which records it and sends the
     /// `acknowledged` transition to the registry.
     func acknowledge(alarmID: String, by: String, note: String?) async throws -> AcknowledgeResult
+    /// Incidents (`GET /api/v1/incidents?active=true&limit=N`): alarms that one event caused
+    /// in one place, grouped (`Incident`), active ones most severe first.
+    func incidents(activeOnly: Bool, limit: Int) async throws -> [Incident]
+    /// One incident with its members and timeline; nil when there is none.
+    func incident(id: String) async throws -> Incident?
     /// Registered devices and their last state (`GET /api/v1/devices?offline=true`).
     func devices(offlineOnly: Bool) async throws -> [DeviceStatus]
     /// Units, their registered and estimated occupancy (`GET /api/v1/occupancy`).
@@ -41,6 +46,15 @@ public protocol GatewayAPI: Sendable {
 }
 
 extension GatewayAPI {
+    /// Built from the alarms alone (no transitions): for APIs without a store of their own.
+    public func incidents(activeOnly: Bool, limit: Int) async throws -> [Incident] {
+        Array(Incident.build(try await alarms(activeOnly: activeOnly, limit: OperationsRouter.maxAlarmLimit)).prefix(limit))
+    }
+
+    public func incident(id: String) async throws -> Incident? {
+        Incident.build(try await alarms(activeOnly: false, limit: OperationsRouter.maxAlarmLimit)).first { $0.id == id }
+    }
+
     public func willScrapeMetrics() async {}
     public func activeAlarmCounts() async throws -> [Severity: Int]? { nil }
 }

@@ -37,6 +37,24 @@ extension OperationsRouter {
 
     func acknowledge(alarmID: String, request: Request) async throws -> Response {
         guard !alarmID.isEmpty else { throw OperationsError(status: .badRequest, message: "missing alarm id") }
+        let (by, note) = try await Self.acknowledgement(request)
+        let result = try await api.acknowledge(alarmID: alarmID, by: by, note: note)
+        logger.notice("alarm acknowledgement", metadata: ["alarm_id": "\(alarmID)", "by": "\(by)", "result": "\(result.rawValue)"])
+        switch result {
+        case .accepted:
+            return Response.json(
+                .accepted, .object([("alarm_id", .string(alarmID)), ("result", .string(result.rawValue)), ("by", .string(by))]))
+        case .notFound:
+            throw OperationsError(status: .notFound, message: "no alarm \(alarmID)")
+        case .alreadyAcknowledged:
+            throw OperationsError(status: .conflict, message: "alarm \(alarmID) is already acknowledged")
+        case .cleared:
+            throw OperationsError(status: .conflict, message: "alarm \(alarmID) is cleared")
+        }
+    }
+
+    /// An acknowledgement's body, `{"by": "…", "note": "…"}`, checked.
+    static func acknowledgement(_ request: Request) async throws -> (by: String, note: String?) {
         // JSON only: a browser cannot send it cross-site without a CORS preflight, which this
         // server never grants, so a web page cannot acknowledge alarms behind the operator's back.
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
@@ -74,19 +92,7 @@ extension OperationsRouter {
         default:
             throw OperationsError(status: .badRequest, message: "\"note\" must be a string")
         }
-        let result = try await api.acknowledge(alarmID: alarmID, by: by, note: note)
-        logger.notice("alarm acknowledgement", metadata: ["alarm_id": "\(alarmID)", "by": "\(by)", "result": "\(result.rawValue)"])
-        switch result {
-        case .accepted:
-            return Response.json(
-                .accepted, .object([("alarm_id", .string(alarmID)), ("result", .string(result.rawValue)), ("by", .string(by))]))
-        case .notFound:
-            throw OperationsError(status: .notFound, message: "no alarm \(alarmID)")
-        case .alreadyAcknowledged:
-            throw OperationsError(status: .conflict, message: "alarm \(alarmID) is already acknowledged")
-        case .cleared:
-            throw OperationsError(status: .conflict, message: "alarm \(alarmID) is cleared")
-        }
+        return (by, note)
     }
 
     /// `?limit=N`: a positive integer, capped at `maxAlarmLimit`; `defaultAlarmLimit` without it.

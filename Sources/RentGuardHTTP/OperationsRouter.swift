@@ -39,6 +39,7 @@ struct OperationsRouter: Sendable {
         let v1 = router.group("api/v1")
         v1.get("status") { _, _ in try Response.json(.ok, await self.api.status()) }
         addAlarmRoutes(to: v1)
+        addIncidentRoutes(to: v1)
         v1.get("devices") { request, _ in
             let offline = try Self.flag(request.uri.queryParameters["offline"].map(String.init), name: "offline")
             return try Response.json(.ok, DevicesBody(devices: await self.api.devices(offlineOnly: offline)))

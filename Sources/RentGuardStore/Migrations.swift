@@ -178,6 +178,10 @@ enum Migrations {
                 set_aside_at INTEGER NOT NULL,
                 reason      TEXT NOT NULL
             );
+
+            -- One fire, one incident (issue 25): the incident each alarm belongs to.
+            ALTER TABLE alarms ADD COLUMN incident_id TEXT;
+            CREATE INDEX alarms_incident ON alarms(incident_id) WHERE incident_id IS NOT NULL;
             """
     )
 }

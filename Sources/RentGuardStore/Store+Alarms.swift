@@ -3,7 +3,7 @@ import RentGuardCore
 extension Store {
     static let alarmColumns = """
         alarm_id, type, device, port, unit, severity, state, location, started_at, updated_at,
-        evidence, actions, sequence
+        evidence, actions, sequence, incident_id
         """
 
     /// Records one change of an alarm's state in one transaction: upserts the alarm row from
@@ -12,26 +12,28 @@ extension Store {
     ///
     /// Replaying the same transition is idempotent; replaying an older one (lower sequence)
     /// never rolls the alarm row back.
-    public func recordAlarmTransition(_ transition: AlarmTransition, outbox: [NewOutboxMessage]) throws {
+    ///
+    /// `releasing`: parked rows (`OutboxRelease`) made due in the same transaction.
+    public func recordAlarmTransition(_ transition: AlarmTransition, outbox: [NewOutboxMessage], releasing: [OutboxRelease] = []) throws {
         let a = transition.alarm
         let evidence = a.evidence.serialized()
         let actions = JSONValue.array(a.actions.map(\.json)).serialized()
         let values: [any SQLiteBindable] = [
             a.id, a.key.type.rawValue, a.key.device, a.key.port, a.key.unit, a.severity.rawValue, a.state.rawValue,
-            a.location, a.startedAt, a.updatedAt, evidence, actions, a.sequence, a.isActive,
+            a.location, a.startedAt, a.updatedAt, evidence, actions, a.sequence, a.isActive, a.incidentID,
         ]
         try inTransaction { db in
             try db.run(
                 """
                 INSERT INTO alarms (alarm_id, type, device, port, unit, severity, state, location, started_at,
-                                    updated_at, evidence, actions, sequence, active)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    updated_at, evidence, actions, sequence, active, incident_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (alarm_id) DO UPDATE SET
                     type = excluded.type, device = excluded.device, port = excluded.port, unit = excluded.unit,
                     severity = excluded.severity, state = excluded.state, location = excluded.location,
                     started_at = excluded.started_at, updated_at = excluded.updated_at,
                     evidence = excluded.evidence, actions = excluded.actions, sequence = excluded.sequence,
-                    active = excluded.active
+                    active = excluded.active, incident_id = excluded.incident_id
                 WHERE excluded.sequence >= alarms.sequence
                 """,
                 values)
@@ -42,6 +44,11 @@ extension Store {
                 """,
                 [a.id, a.sequence, a.state.rawValue, a.severity.rawValue, a.updatedAt])
             for m in outbox { try Store.insertOutbox(m, into: db) }
+            for r in releasing {
+                try db.run(
+                    "UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND state = 'pending' AND next_attempt_at = ? AND json_extract(payload, '$.incident_id') = ?",
+                    [r.at, r.destination, OutboxRelease.parked, r.incidentID])
+            }
         }
     }
 
@@ -123,7 +130,7 @@ extension Store {
         return Alarm(
             id: id, key: key, state: state, severity: severity, location: row.optionalString(7),
             startedAt: row.int64(8), updatedAt: row.int64(9), evidence: evidence, actions: actions,
-            sequence: row.int(12))
+            sequence: row.int(12), incidentID: row.optionalString(13))
     }
 
     struct ActionDecodingError: Error, CustomStringConvertible {

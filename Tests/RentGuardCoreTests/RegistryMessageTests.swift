@@ -24,10 +24,11 @@ import Testing
         return m.map(\.0)
     }
 
-    /// §3.1 in its order; `sent_at` is added by `payload(_:sentAt:)` at each attempt.
+    /// §3.1 in its order, then `incident_id` (issue 25: an additive field, the alarm's
+    /// incident); `sent_at` is added by `payload(_:sentAt:)` at each attempt.
     static let section31 = [
         "message_id", "building", "gateway", "sent_at", "alarm_id", "state", "type", "severity",
-        "unit", "device", "port", "location", "started_at", "updated_at", "evidence", "actions",
+        "unit", "device", "port", "location", "started_at", "updated_at", "evidence", "actions", "incident_id",
     ]
 
     @Test func alarmBodyHasExactlyTheSection31Fields() throws {

@@ -70,9 +70,18 @@ public struct AlarmBook: Sendable {
         var due: Int64
     }
 
-    public init(building: String, restoring alarms: [Alarm] = [], policy: LifecyclePolicy = LifecyclePolicy()) {
+    /// Which incident each raised alarm belongs to.
+    public private(set) var incidents: IncidentGrouping
+
+    public init(
+        building: String, restoring alarms: [Alarm] = [], policy: LifecyclePolicy = LifecyclePolicy(),
+        incidents: IncidentGrouping = IncidentGrouping()
+    ) {
         self.building = building
         self.policy = policy
+        var grouping = incidents
+        grouping.restore(alarms)
+        self.incidents = grouping
         for a in alarms where a.isActive {
             active[a.key] = a
             idIndex[a.id] = a.key
@@ -118,9 +127,10 @@ public struct AlarmBook: Sendable {
                 }
             }
             let id = Alarm.makeID(building: building, key: c.key, startedAt: c.at)
-            let a = Alarm(
+            var a = Alarm(
                 id: id, key: c.key, state: .raised, severity: c.severity, location: location,
                 startedAt: c.at, updatedAt: c.at, evidence: evidence, actions: [], sequence: 0)
+            a.incidentID = incidents.assign(a)
             active[c.key] = a
             idIndex[id] = c.key
             out.append(.alarm(AlarmTransition(alarm: a)))
@@ -151,7 +161,8 @@ public struct AlarmBook: Sendable {
             a.state = .cleared
             a.updatedAt = max(a.updatedAt, d.due)
             a.sequence += 1
-            out.append(.alarm(AlarmTransition(alarm: a)))
+            incidents.cleared(a)
+            out.append(.alarm(AlarmTransition(alarm: a, incidentContinues: incidents.hasActiveMembers(a.key, incident: a.incidentID))))
         }
         recomputeNextDue()
     }

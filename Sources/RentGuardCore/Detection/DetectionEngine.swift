@@ -84,7 +84,9 @@ public struct DetectionEngine: Sendable {
         self.rulesByKind = kinds.map { k in rules.indices.filter { rules[$0].deviceKinds.contains(k) } }
         self.tickRules = rules.indices.filter { rules[$0].usesTicks }
         self.lastSeen = Array(repeating: .min, count: config.devices.count)
-        var book = AlarmBook(building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds))
+        var book = AlarmBook(
+            building: config.gateway.building, restoring: alarms, policy: LifecyclePolicy(thresholds: thresholds),
+            incidents: IncidentGrouping(config: config, thresholds: thresholds))
         let snap = snapshot.flatMap { $0.incompatibility(with: config) == nil ? $0 : nil }
         if let snap {
             book.restore(snap.book)

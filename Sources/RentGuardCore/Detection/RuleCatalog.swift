@@ -33,12 +33,14 @@ public enum RuleCatalog {
         var m: [String: Set<String>] = [:]
         for r in all { m[r.id] = Set(r.parameters.map(\.name)) }
         m[LifecyclePolicy.id] = Set(LifecyclePolicy.parameters.map(\.name))
+        m[IncidentGrouping.id] = Set(IncidentGrouping.parameters.map(\.name))
         for (rule, parameters) in OccupancyEstimator.parameters { m[rule] = Set(parameters.map(\.name)) }
         return m
     }
 
     /// Every rule's parameters, plus the lifecycle's: for docs.
     public static var allParameters: [(rule: String, parameters: [RuleParameter])] {
-        all.map { ($0.id, $0.parameters) } + [(LifecyclePolicy.id, LifecyclePolicy.parameters)] + OccupancyEstimator.parameters
+        all.map { ($0.id, $0.parameters) } + [(LifecyclePolicy.id, LifecyclePolicy.parameters), (IncidentGrouping.id, IncidentGrouping.parameters)]
+            + OccupancyEstimator.parameters
     }
 }

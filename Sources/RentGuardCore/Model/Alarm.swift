@@ -122,11 +122,15 @@ public struct Alarm: Sendable, Equatable {
     public var actions: [AlarmAction]
     /// How many transitions this alarm has had; the next message's sequence number.
     public var sequence: Int
+    /// The incident it belongs to (`IncidentGrouping`), the same for its whole life.
+    public var incidentID: String?
 
     public init(
         id: String, key: AlarmKey, state: AlarmState, severity: Severity, location: String?,
-        startedAt: Int64, updatedAt: Int64, evidence: JSONValue, actions: [AlarmAction] = [], sequence: Int = 0
+        startedAt: Int64, updatedAt: Int64, evidence: JSONValue, actions: [AlarmAction] = [], sequence: Int = 0,
+        incidentID: String? = nil
     ) {
+        self.incidentID = incidentID
         self.id = id
         self.key = key
         self.state = state
@@ -150,10 +154,16 @@ public struct Alarm: Sendable, Equatable {
 /// One change of an alarm's state: what the core emits, and what becomes one §3.1 message.
 public struct AlarmTransition: Sendable, Equatable {
     public var alarm: Alarm
+    /// For a `cleared` transition: whether other members of the alarm's incident are still
+    /// active (the incident goes on). False otherwise.
+    public var incidentContinues: Bool
     /// The id of the message this transition becomes, stable across retries.
     public var messageID: String { "\(alarm.id)#\(alarm.sequence)" }
 
-    public init(alarm: Alarm) { self.alarm = alarm }
+    public init(alarm: Alarm, incidentContinues: Bool = false) {
+        self.alarm = alarm
+        self.incidentContinues = incidentContinues
+    }
 }
 
 /// A command for a device (protocol v1 §2).

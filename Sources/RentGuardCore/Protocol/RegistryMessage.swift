@@ -58,6 +58,7 @@ public struct RegistryMessage: Sendable, Equatable {
             ("updated_at", JSONValue(a.updatedAt)),
             ("evidence", a.evidence),
             ("actions", .array(a.actions.map(\.json))),
+            ("incident_id", JSONValue(a.incidentID)),
         ])
     }
 
