@@ -67,13 +67,14 @@ final class ConnectionGuard: Sendable {
             s.nextID += 1
             s.open[id] = Entry(channel: channel, standing: .unproven)
             guard s.open.count > maxConnections else { return (id, nil, nil) }
-            // The lowest standing, then the oldest; never a busy one.
+            // The lowest standing, then the oldest; never a busy one, and the newcomer only
+            // when every other connection is busy.
             var pick: (id: UInt64, standing: Standing)?
-            for (k, e) in s.open where e.standing != .busy {
+            for (k, e) in s.open where e.standing != .busy && k != id {
                 if let p = pick, (p.standing, p.id) <= (e.standing, k) { continue }
                 pick = (k, e.standing)
             }
-            guard let pick, let victim = s.open.removeValue(forKey: pick.id) else { return (id, nil, nil) }
+            guard let victim = s.open.removeValue(forKey: pick?.id ?? id) else { return (id, nil, nil) }
             s.shedSinceLog += 1
             let now = NIODeadline.now()
             var line: Int?
