@@ -127,29 +127,91 @@ public struct CentreFrame: Sendable, Equatable {
 }
 
 /// Splits a TCP byte stream into packets (TCP may split or join them).
+///
+/// Bytes that are not a valid packet are skipped as one garbage run: from the first bad
+/// byte to the next plausible start (a `@@` at which `CentreFrame.decode` finds a whole
+/// packet, or needs more bytes and no whole valid packet follows inside what is held), and
+/// `next()` reports each run once, as one `.invalid`
+/// carrying the first reason and the first serial number met in it. A run ends at a valid
+/// packet, or when it has consumed everything received so far. So a stream of `@` bytes,
+/// where every pair looks like a start with an impossible length, is one run (it was one
+/// `.invalid`, and one deny and one log line, per two bytes: 32,755 of each for a 64 KiB read).
 public struct CentreFrameReader: Sendable {
     var buffer: [UInt8] = []
+    /// Where the unread bytes start in `buffer` (compacted when over half is read).
+    var head = 0
+    /// Inside a garbage run already reported.
+    var inGarbage = false
+
     public init() {}
 
-    public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
-
-    /// The next packet or invalid stretch, or nil when more bytes are needed.
-    public mutating func next() -> CentreFrame.Decoded? {
-        let d = CentreFrame.decode(buffer[...])
-        switch d {
-        case .incomplete:
-            return nil
-        case let .frame(_, length):
-            buffer.removeFirst(length)
-        case let .invalid(_, skip, _):
-            // Skip to the next possible start rather than byte by byte.
-            var n = max(1, skip)
-            while n < buffer.count, buffer[n] != 0x40 { n += 1 }
-            buffer.removeFirst(min(n, buffer.count))
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        if head > 0, head >= buffer.count / 2 {
+            buffer.removeFirst(head)
+            head = 0
         }
-        return d
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next packet or garbage run, or nil when more bytes are needed.
+    public mutating func next() -> CentreFrame.Decoded? {
+        while head < buffer.count {
+            let d = CentreFrame.decode(buffer[head...])
+            switch d {
+            case .incomplete:
+                // Inside a garbage run a start still arriving may be garbage too: a whole
+                // valid packet further on, inside the length it claims, wins.
+                if inGarbage, let j = firstValidPacket(after: head) {
+                    head = j
+                    continue
+                }
+                return nil
+            case let .frame(_, length):
+                head += length
+                inGarbage = false
+                return d
+            case let .invalid(reason, _, serial):
+                let start = head
+                var firstSerial = serial
+                head = plausibleStart(after: head, serial: &firstSerial)
+                let reported = inGarbage
+                // A run that used up everything received so far ends here; one that stops at
+                // a partial start goes on if that start turns out bad too.
+                inGarbage = head < buffer.count
+                if reported { continue }
+                return .invalid(reason: reason, skip: head - start, serial: firstSerial)
+            }
+        }
+        return nil
+    }
+
+    /// The first index after `from` where a packet could start: `decode` gives a frame or
+    /// asks for more bytes. Records the first serial number of a delimited bad packet.
+    private func plausibleStart(after from: Int, serial: inout UInt16?) -> Int {
+        var i = from + 1
+        while i < buffer.count {
+            if buffer[i] == 0x40 {
+                switch CentreFrame.decode(buffer[i...]) {
+                case .frame: return i
+                case .incomplete: return firstValidPacket(after: i) ?? i
+                case let .invalid(_, _, s): if serial == nil { serial = s }
+                }
+            }
+            i += 1
+        }
+        return buffer.count
+    }
+
+    /// The first index after `from` where a whole valid packet starts, if any.
+    private func firstValidPacket(after from: Int) -> Int? {
+        var i = from + 1
+        while i < buffer.count {
+            if buffer[i] == 0x40, case .frame = CentreFrame.decode(buffer[i...]) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Bytes held while waiting for the rest of a packet.
-    public var pending: Int { buffer.count }
+    public var pending: Int { buffer.count - head }
 }

@@ -41,6 +41,10 @@ public enum ConfigLoader {
             throw fail(ConfigError.Problem(
                 .root, "the file is empty; a configuration needs at least a 'gateway:' section with 'id' and 'building'"))
         }
+        // Aliases and merge keys bounded before anything walks their copies.
+        if let problem = YAMLExpansionLimit.problem(root, maxCopies: YAMLExpansionLimit.maxCopies(bytes: yaml.utf8.count)) {
+            throw fail(problem)
+        }
         let tree = YAMLTree(root: root)
         guard case .mapping = root else {
             throw fail(ConfigError.Problem(

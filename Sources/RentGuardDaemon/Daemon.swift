@@ -125,6 +125,10 @@ public struct Daemon {
             config: config, options: .init(eventClock: settings.eventClock, inflightJournal: journal), inbox: inbox, dependencies: dependencies,
             subscribe: { building.subscribe($0, qos: 1) }, monitor: monitor)
         services.append(detection)
+        // The broker's own health: its $SYS dropped-messages counter (issue 27).
+        let brokerSys = BrokerSysStatus()
+        services.append(try BrokerHealthService(
+            buildingOptions: building.options, detection: detection, status: brokerSys, clock: clock, logger: logger.labelled("mqtt.sys")))
         if let q = store.quarantined {
             // Through the core like any alarm: stored with its outbox rows, sent to the registry.
             detection.submit(.gatewayFault(fault: "database_corrupt", evidence: .object([
@@ -160,7 +164,8 @@ public struct Daemon {
             }
             let api = DaemonAPI(
                 config: config, store: store, health: health, devices: ledger, statistics: statistics, detection: detection,
-                inbox: inbox, routing: forwarding.routing, building: building, monitor: monitor, gauges: gauges, clock: clock)
+                inbox: inbox, routing: forwarding.routing, building: building, brokerSys: brokerSys, monitor: monitor, gauges: gauges,
+                clock: clock)
             do {
                 services.append(try OperationsServer(host: host, port: port, token: token, api: api, registry: metrics, logger: logger.labelled("http")))
             } catch {

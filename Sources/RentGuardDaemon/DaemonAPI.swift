@@ -18,6 +18,7 @@ struct DaemonAPI: GatewayAPI {
     let inbox: PipelineInbox
     let routing: Routing
     let building: MQTTClient
+    let brokerSys: BrokerSysStatus
     let monitor: ProgressMonitor
     let gauges: GatewayGauges
     let clock: any GatewayClock
@@ -47,7 +48,10 @@ struct DaemonAPI: GatewayAPI {
     }
 
     func brokers() -> [BrokerState] {
-        var b = [BrokerState(name: "building", url: config.broker.url, connected: building.connectionState.isConnected)]
+        let sys = brokerSys.snapshot
+        var b = [BrokerState(
+            name: "building", url: config.broker.url, connected: building.connectionState.isConnected, sys: sys.availability.rawValue,
+            droppedMessages: sys.brokerDropped, storedMessages: sys.stored)]
         if let r = routing.current.registryClient, let url = config.registry.mqtt?.url {
             b.append(BrokerState(name: "registry", url: url, connected: r.connectionState.isConnected))
         }
@@ -135,6 +139,8 @@ struct DaemonAPI: GatewayAPI {
         }
         gauges.databaseSize(bytes: store.databaseSizeBytes())
         for b in brokers() { gauges.brokerConnected(b.name, b.connected) }
+        let sys = brokerSys.snapshot
+        gauges.brokerSys(available: sys.availability == .available, stored: sys.stored)
         let h = health.snapshot
         let census = devices.census(config)
         gauges.devices(online: census.online, offline: census.offline, neverSeen: census.neverSeen)

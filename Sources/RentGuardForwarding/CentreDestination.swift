@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import RentGuardCentre
@@ -27,6 +28,8 @@ public final class CentreDestination: DeliveryDestination, Sendable {
     let version: (major: UInt8, minor: UInt8)
     let logger: Logger
     let state = Mutex(LinkState())
+    /// Bad packets and garbage runs from the centre, answered or not.
+    let badPackets = Counter(label: "rentguard_centre_bad_packets_total")
 
     /// What the centre answered for one serial number.
     enum Answer: Sendable, Equatable {
@@ -285,9 +288,15 @@ public final class CentreDestination: DeliveryDestination, Sendable {
         }
     }
 
-    /// A packet that failed its checks: denied when it carries a serial (§6.2-6.4).
-    func rejected(_ reason: String, serial: UInt16?, on channel: any Channel) {
-        logger.warning("bad packet from the centre", metadata: ["reason": "\(reason)", "serial": "\(serial.map { "\($0)" } ?? "none")"])
+    /// A packet that failed its checks, or a run of bytes that are no packet: denied when it
+    /// carries a serial (§6.2-6.4). `skipped` bytes were thrown away; `suppressed` earlier
+    /// runs went unanswered (`CentreFrameHandler` answers at most one run a second).
+    func rejected(_ reason: String, serial: UInt16?, skipped: Int = 0, suppressed: Int = 0, on channel: any Channel) {
+        badPackets.increment()
+        logger.warning("bad packet from the centre", metadata: [
+            "reason": "\(reason)", "serial": "\(serial.map { "\($0)" } ?? "none")", "skipped_bytes": "\(skipped)",
+            "unanswered_before": "\(suppressed)",
+        ])
         if let serial { write(frame(serial: serial, command: .deny, data: []), on: channel) }
     }
 
@@ -339,10 +348,18 @@ public final class CentreDestination: DeliveryDestination, Sendable {
 }
 
 /// Splits the centre's byte stream into packets and hands them to the destination.
+///
+/// Garbage is answered at a bounded rate: the reader makes one `.invalid` of each garbage
+/// run, and of those at most one a second gets a deny and a log line; the others are
+/// counted (`rentguard_centre_bad_packets_total`) and named in the next line.
 final class CentreFrameHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let link: CentreDestination
     var reader = CentreFrameReader()
+    /// One answered garbage run per `rejectInterval`.
+    static let rejectInterval = TimeAmount.seconds(1)
+    var lastRejectAnswered: NIODeadline?
+    var unanswered = 0
 
     init(link: CentreDestination) { self.link = link }
 
@@ -352,7 +369,16 @@ final class CentreFrameHandler: ChannelInboundHandler {
         while let d = reader.next() {
             switch d {
             case let .frame(f, _): link.received(f, on: context.channel)
-            case let .invalid(reason, _, serial): link.rejected(reason, serial: serial, on: context.channel)
+            case let .invalid(reason, skip, serial):
+                let now = NIODeadline.now()
+                if let last = lastRejectAnswered, now - last < Self.rejectInterval {
+                    unanswered += 1
+                    link.badPackets.increment()
+                    continue
+                }
+                lastRejectAnswered = now
+                link.rejected(reason, serial: serial, skipped: skip, suppressed: unanswered, on: context.channel)
+                unanswered = 0
             case .incomplete: break
             }
         }

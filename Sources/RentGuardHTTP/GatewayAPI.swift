@@ -93,11 +93,28 @@ public struct BrokerState: Sendable, Codable, Equatable {
     /// The broker's URL, without credentials.
     public var url: String
     public var connected: Bool
+    /// The broker's `$SYS` counters: `waiting` (none yet), `available`, `unavailable` (none
+    /// came within 30 s of connecting); nil where not followed (the registry broker).
+    public var sys: String?
+    /// The broker's own dropped-messages counter (`$SYS/broker/publish/messages/dropped`,
+    /// since the broker started, all clients), as last read.
+    public var droppedMessages: Int64?
+    /// Messages in the broker's store (`$SYS/broker/store/messages/count`), as last read.
+    public var storedMessages: Int64?
 
-    public init(name: String, url: String, connected: Bool) {
+    public init(name: String, url: String, connected: Bool, sys: String? = nil, droppedMessages: Int64? = nil, storedMessages: Int64? = nil) {
         self.name = name
         self.url = url
         self.connected = connected
+        self.sys = sys
+        self.droppedMessages = droppedMessages
+        self.storedMessages = storedMessages
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, url, connected, sys
+        case droppedMessages = "dropped_messages"
+        case storedMessages = "stored_messages"
     }
 }
 

@@ -47,8 +47,11 @@ public enum OperationsServerError: Error, Equatable, CustomStringConvertible {
 /// head within `idleTimeout`, or stays idle that long between requests, is closed
 /// (Hummingbird's idle timeout counts from the last complete HTTP part, so it is also the
 /// header timeout: a client trickling header bytes is cut off too), and at most
-/// `maxConnections` are open at once (beyond that, new ones wait in the listen backlog).
-/// Idle clients, even 100 of them, therefore never keep `/healthz` from answering.
+/// `maxConnections` are open at once. A new connection is always accepted; past the limit
+/// `ConnectionGuard` closes the oldest connection that has not completed a request or was
+/// last refused for its token, then the oldest idle one, never one with a request in
+/// flight. Idle or unauthenticated clients, however many, therefore never keep `/healthz`
+/// (or the operator) waiting.
 public struct OperationsServer: Service {
     public struct Limits: Sendable, Equatable {
         /// Close a connection that sends no complete request head (or nothing more) for this long.
@@ -144,11 +147,16 @@ public struct OperationsServer: Service {
         let logger = self.logger
         let address = "\(host):\(port)"
         let token = self.token
-        var configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "rentguardd")
-        configuration.availableConnectionsDelegate = MaximumAvailableConnections(limits.maxConnections)
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "rentguardd")
+        // Every connection is accepted; past the limit the guard closes an idle or
+        // unauthenticated one (never one with a request in flight), so that a flood never
+        // keeps /healthz waiting in the listen backlog.
+        let connections = ConnectionGuard(maxConnections: limits.maxConnections, logger: logger)
+        let idleTimeout = TimeAmount.nanoseconds(
+            Int64(limits.idleTimeout.components.seconds) * 1_000_000_000 + limits.idleTimeout.components.attoseconds / 1_000_000_000)
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000 + limits.idleTimeout.components.attoseconds / 1_000_000_000))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [connections.handler()], idleTimeout: idleTimeout)),
             configuration: configuration,
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0

@@ -55,6 +55,11 @@ public enum RentGuardMetrics {
         "rentguard_outbox_dead": "Outbox messages kept after a permanent refusal, by destination.",
         "rentguard_outbox_oldest_pending_age_seconds": "Age of the oldest undelivered outbox message, by destination (0 when none).",
         "rentguard_broker_connected": "1 while the MQTT connection is up, by broker (building, registry).",
+        "rentguard_broker_dropped_messages_total": "Messages the building broker reported dropping ($SYS/broker/publish/messages/dropped rising, all its clients) since the daemon started.",
+        "rentguard_broker_sys_available": "1 while the building broker's $SYS counters arrive, 0 before the first and where it publishes none.",
+        "rentguard_broker_stored_messages": "Messages in the building broker's store, retained and queued ($SYS/broker/store/messages/count).",
+        "rentguard_http_connections_shed_total": "Connections the operations endpoint closed to stay under its limit (idle or unauthenticated ones first, never one with a request in flight).",
+        "rentguard_centre_bad_packets_total": "Bad packets and garbage runs received from the fire-monitoring centre, answered or not.",
         "rentguard_database_size_bytes": "Size of the SQLite database and its write-ahead log.",
         "rentguard_active_alarms": "Active (not cleared) alarms, by severity.",
         "rentguard_devices": "Registered devices by state (online, offline, never_seen).",
@@ -146,6 +151,12 @@ public struct GatewayGauges: Sendable {
     /// `rentguard_broker_connected{broker}`: 1 or 0.
     public func brokerConnected(_ broker: String, _ connected: Bool) {
         gauge("rentguard_broker_connected", [("broker", broker)]).set(to: connected ? 1 : 0)
+    }
+
+    /// `rentguard_broker_sys_available` and, once read, `rentguard_broker_stored_messages`.
+    public func brokerSys(available: Bool, stored: Int64?) {
+        gauge("rentguard_broker_sys_available").set(to: available ? 1 : 0)
+        if let stored { gauge("rentguard_broker_stored_messages").set(to: Double(stored)) }
     }
 
     /// `rentguard_database_size_bytes` (pass `store.databaseSizeBytes()`).

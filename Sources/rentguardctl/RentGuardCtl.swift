@@ -139,7 +139,14 @@ struct Status: AsyncParsableCommand {
             ("messages", "\(s["messages_received"]?.cell ?? "-") received, \(s["messages_rejected"]?.cell ?? "-") rejected"),
         ]
         for b in s["brokers"]?.array ?? [] {
-            items.append(("broker \(b["name"]?.cell ?? "?")", "\(b["connected"]?.bool == true ? "connected" : "DISCONNECTED") \(b["url"]?.cell ?? "")"))
+            var line = "\(b["connected"]?.bool == true ? "connected" : "DISCONNECTED") \(b["url"]?.cell ?? "")"
+            // The building broker's $SYS counters (docs/operations.md, "The building broker").
+            switch b["sys"]?.string {
+            case "unavailable": line += "; publishes no $SYS: messages it drops cannot be seen"
+            case "available": line += "; dropped \(b["dropped_messages"]?.cell ?? "-") messages since it started, \(b["stored_messages"]?.cell ?? "-") stored"
+            default: break
+            }
+            items.append(("broker \(b["name"]?.cell ?? "?")", line))
         }
         items.append(("outbox", "\(s["outbox_pending"]?.cell ?? "-") pending, \(s["outbox_dead"]?.cell ?? "-") refused"))
         items.append(("database", s["database_bytes"]?.doubleValue.map(Format.bytes) ?? "-"))

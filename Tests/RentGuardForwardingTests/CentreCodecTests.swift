@@ -144,7 +144,54 @@ import Testing
             }
         }
         #expect(frames == 1)
-        #expect(invalid >= 2)
+        // The stray bytes and the oversized packet are one garbage run, reported once.
+        #expect(invalid == 1)
+    }
+
+    /// Issue 27 item 7: one 64 KiB read of `@` bytes was 32,755 invalid packets (each `@@`
+    /// a start with an impossible length), each answered with a deny and a log line. It is
+    /// one garbage run now, however the bytes are cut, and the packet after it still decodes.
+    @Test func aFloodOfStartBytesIsOneGarbageRun() {
+        for piece in [65_536, 4096, 7] {
+            var r = CentreFrameReader()
+            var invalid: [CentreFrame.Decoded] = []
+            var frames: [UInt8] = []
+            let stream = [UInt8](repeating: 0x40, count: 65_536) + Self.v1Confirm
+            var i = 0
+            while i < stream.count {
+                r.append(stream[i..<min(i + piece, stream.count)])
+                i += piece
+                while let d = r.next() {
+                    switch d {
+                    case let .frame(f, _): frames.append(f.command)
+                    case .invalid: invalid.append(d)
+                    case .incomplete: break
+                    }
+                }
+                #expect(r.pending <= 4 * (CentreFrame.overhead + CentreFrame.maxDataLength), "bounded while the run lasts")
+            }
+            #expect(invalid.count == 1, "read in \(piece)-byte pieces: \(invalid.count) invalid")
+            if case let .invalid(_, _, serial) = invalid.first { #expect(serial == 0x4040, "the run's first serial, so that it can be denied") }
+            #expect(frames == [3], "the packet after the garbage is read")
+        }
+    }
+
+    /// A bad packet after a good one, and again after the next good one: each is its own run.
+    @Test func garbageRunsEndAtAValidPacket() {
+        var bad = Self.v1Confirm
+        bad[27] = 0xAC
+        var r = CentreFrameReader()
+        r.append(bad + Self.v1Confirm + bad + Self.v1Confirm + [0x00, 0x01])
+        var seen: [String] = []
+        while let d = r.next() {
+            switch d {
+            case .frame: seen.append("frame")
+            case let .invalid(_, _, serial): seen.append("invalid \(serial.map(String.init) ?? "-")")
+            case .incomplete: break
+            }
+        }
+        #expect(seen == ["invalid 1", "frame", "invalid 1", "frame", "invalid -"])
+        #expect(r.pending == 0)
     }
 
     @Test func gb18030CutsAtACharacterBoundary() throws {

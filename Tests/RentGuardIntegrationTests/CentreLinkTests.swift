@@ -222,4 +222,25 @@ struct CentreLinkTests {
         #expect(answer(4242)?.command == 6, "a bad checksum is denied")
         #expect(centre.rejected.isEmpty, "every packet from the daemon decoded: \(centre.rejected)")
     }
+
+    /// Issue 27 item 7: 64 KiB of `@` bytes from the centre were answered with 32,755 deny
+    /// packets (30 bytes each) and as many warning lines. Now: one garbage run, one deny, and
+    /// the link still answers the centre's next query.
+    @Test func aFloodOfGarbageFromTheCentreIsAnsweredOnce() async throws {
+        let centre = try TestCentre()
+        let f = try await Self.fixture(centre, clearHold: 30)
+        defer { Task { await f.shutdown(); centre.stop() } }
+        try await f.startDaemon()
+        _ = await centre.waitFor(timeout: .seconds(10)) { $0.contains { $0.typeFlag == 21 } }
+        centre.sendRaw([UInt8](repeating: 0x40, count: 65_536))
+        let query = centre.send(command: 4, data: [81, 1, 0])
+        let got = await centre.waitFor(timeout: .seconds(20)) { ps in ps.contains { $0.serial == query && $0.command == 5 } }
+        #expect(got.contains { $0.serial == query && $0.command == 5 }, "the query after the garbage is answered")
+        let denies = got.filter { $0.command == 6 }
+        print("[centre garbage] 65,536 '@' bytes answered with \(denies.count) deny packet(s)")
+        #expect(denies.count == 1, "one deny for the garbage run, got \(denies.count)")
+        #expect(denies.first?.serial == 0x4040)
+        let warnings = (f.daemon?.log ?? "").components(separatedBy: "bad packet from the centre").count - 1
+        #expect(warnings == 1, "one warning line, got \(warnings)")
+    }
 }

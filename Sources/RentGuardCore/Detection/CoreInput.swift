@@ -17,6 +17,12 @@ public enum CoreInput: Sendable, Equatable {
     /// (`database_corrupt`); `evidence` (an object) says what happened. Stamped `at`, which
     /// does not move event time: on event time the daemon's clock is not the trace's.
     case gatewayFault(fault: String, evidence: JSONValue, at: Int64)
+    /// The building broker dropped `dropped` messages (its `$SYS` counter rose, read by
+    /// `BrokerDropWatch`) since `since`: a major `gateway_fault` with no device (the broker is
+    /// the building's), fault `broker_dropped_messages`, which clears after
+    /// `BrokerDropWatch.quietClearMs` without another such input. Like `gatewayFault`, it
+    /// does not move event time.
+    case brokerDrops(dropped: Int64, since: Int64, at: Int64)
 }
 
 /// What comes out of the detection core.

@@ -235,6 +235,18 @@ public struct DetectionEngine: Sendable {
                 AlarmKey(type: .gatewayFault, device: config.gateway.id), Self.gatewayFaultSeverity, at: at,
                 evidence: .object(members), clearHoldMs: .max)
             book.apply(c, location: nil, now: now, into: &out)
+        case let .brokerDrops(dropped, since, at):
+            // Raised (or kept) by each rise of the counter, and due to clear an hour after
+            // the last one: the normal condition that follows at once starts the hold.
+            let key = AlarmKey(type: .gatewayFault)
+            let evidence: JSONValue = .object([
+                ("fault", "broker_dropped_messages"),
+                ("detail", .string("the building broker dropped \(dropped) messages since \(BrokerDropWatch.utcText(since))")),
+                ("dropped", JSONValue(dropped)), ("since", JSONValue(since)),
+                ("source", .string(BrokerDropWatch.droppedTopic)),
+            ])
+            book.apply(.active(key, Self.gatewayFaultSeverity, at: at, evidence: evidence, clearHoldMs: BrokerDropWatch.quietClearMs), location: nil, now: now, into: &out)
+            book.apply(.normal(key, at: at, clearHoldMs: BrokerDropWatch.quietClearMs), location: nil, now: now, into: &out)
         }
     }
 
