@@ -19,11 +19,16 @@ struct RentGuardCtl: AsyncParsableCommand {
             EXAMPLES
               The gateway at a glance:
                 rentguardctl status
+              What is going on, one line per incident (a fire's smoke, heat and CO
+              alarms in one flat are one incident; the id is the last column):
+                rentguardctl incidents --active
               Alarms that are not cleared yet (the alarm id is the last column):
                 rentguardctl alarms --active
-              Acknowledge an alarm (the registry receives the 'acknowledged' state):
+              Acknowledge an alarm (the registry receives the 'acknowledged' state),
+              or every active alarm of an incident (its id starts with 'inc:'):
                 rentguardctl ack 'demo:smoke:SD-101-1:1718000000000' \\
                     --by 'Li Wei' --note 'kitchen smoke, no fire'
+                rentguardctl ack 'inc:demo:smoke:SD-101-1:1718000000000'
               Devices that stopped reporting:
                 rentguardctl devices --offline
               Registered and estimated occupants per unit:
@@ -52,7 +57,7 @@ struct RentGuardCtl: AsyncParsableCommand {
               5   conflict (the alarm is already acknowledged or cleared)
               64  bad command line
             """,
-        subcommands: [Status.self, Alarms.self, Ack.self, Devices.self, Occupancy.self, Outbox.self, Report.self]
+        subcommands: [Status.self, Incidents.self, Alarms.self, Ack.self, Devices.self, Occupancy.self, Outbox.self, Report.self]
     )
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
@@ -204,6 +209,57 @@ struct Alarms: AsyncParsableCommand {
     }
 }
 
+struct Incidents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List incidents: the alarms one event caused in one place, one line each.",
+        discussion: """
+            An incident is a fire's smoke, heat, CO and fire alarms in one flat (or one
+            shared space, or one charging station) within 10 minutes; any other alarm is
+            an incident of its own. Active ones come first, most severe first.
+
+            Examples:
+              rentguardctl incidents --active
+              rentguardctl incidents --json | jq '.incidents[0].timeline'
+              rentguardctl ack 'inc:demo:smoke:SD-101-1:1718000000000'   # every active alarm of it
+            """)
+
+    @ParentCommand var root: RentGuardCtl
+    @OptionGroup(title: "Global options") var local: GlobalOptions
+    var global: GlobalOptions { root.global.merged(with: local) }
+
+    @Flag(name: .long, help: "Only incidents with an alarm that is not cleared.")
+    var active = false
+
+    @Option(name: .long, help: "At most this many incidents (1-1000).")
+    var limit = 100
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
+    }
+
+    func run() async throws {
+        guard let body = try await global.fetch("/api/v1/incidents?active=\(active)&limit=\(limit)") else { return }
+        let incidents = body["incidents"]?.array ?? []
+        if incidents.isEmpty {
+            print(active ? "no active incidents" : "no incidents")
+            return
+        }
+        let now = Format.nowMs()
+        let rows = incidents.map { i -> [String] in
+            let first = i["first_alarm"]
+            let what = "\(first?["type"]?.cell ?? "-") at \(first?["location"]?.cell ?? first?["device"]?.cell ?? "-")"
+            let types = (i["types"]?.array ?? []).map { $0.cell }.joined(separator: ",")
+            return [
+                (i["severity"]?.cell ?? "-").uppercased(), i["state"]?.cell ?? "-", i["unit"]?.cell ?? "-", what,
+                Format.time(i["started_at"]?.int64), Format.ago(i["updated_at"]?.int64, now: now),
+                "\(i["active_alarm_count"]?.cell ?? "-")/\(i["alarm_count"]?.cell ?? "-")", types,
+                "\((i["devices"]?.array ?? []).count)", i["incident_id"]?.cell ?? "-",
+            ]
+        }
+        print(Format.table(["SEVERITY", "STATE", "UNIT", "FIRST ALARM", "SINCE", "UPDATED", "ACTIVE/ALARMS", "TYPES", "DEVICES", "INCIDENT ID"], rows))
+    }
+}
+
 struct Ack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Acknowledge an alarm: the registry receives an 'acknowledged' transition.",
@@ -250,13 +306,18 @@ struct Ack: AsyncParsableCommand {
         let c = try global.client()
         var members: [(String, JSONValue)] = [("by", .string(operatorName))]
         if let note { members.append(("note", .string(note))) }
-        let path = "/api/v1/alarms/" + (alarmID.addingPercentEncoding(withAllowedCharacters: .urlPathSegmentAllowed) ?? alarmID) + "/ack"
+        let incident = alarmID.hasPrefix("inc:")
+        let path = (incident ? "/api/v1/incidents/" : "/api/v1/alarms/")
+            + (alarmID.addingPercentEncoding(withAllowedCharacters: .urlPathSegmentAllowed) ?? alarmID) + "/ack"
         let r = try await c.post(path, json: .object(members))
         try c.check(r)
         if global.json {
             print(r.text, terminator: r.text.hasSuffix("\n") ? "" : "\n")
         } else {
-            print("acknowledged \(alarmID) by \(operatorName); the registry will receive the 'acknowledged' transition")
+            let count = (try? JSONParser.parse(Array(r.text.utf8)))?["alarm_ids"]?.arrayValue?.count
+            print(incident
+                ? "acknowledged \(count ?? 0) alarms of \(alarmID) by \(operatorName); the registry will receive their 'acknowledged' transitions"
+                : "acknowledged \(alarmID) by \(operatorName); the registry will receive the 'acknowledged' transition")
         }
     }
 }

@@ -96,6 +96,9 @@ public struct ScoreReport: Sendable {
     public var occupancyMAE: Double?
     public var groupRentalAccuracy: Double?
     public var duplicateMessages: Int
+    /// Alarm messages, distinct alarms and distinct incidents in the registry traffic
+    /// (issue 25: one fire, one incident), and the incidents per alarm type of their first alarm.
+    public var alarmCounts: AlarmCounts = .init()
     /// Thresholds missed, one line each; empty: passed.
     public var failures: [String]
 
@@ -123,6 +126,7 @@ public struct ScoreReport: Sendable {
             s += "  occupancy: no estimates captured\n"
         }
         if duplicateMessages > 0 { s += "  (\(duplicateMessages) duplicate messages ignored)\n" }
+        s += "  incidents: \(alarmCounts.incidents) for \(alarmCounts.alarms) alarms (\(alarmCounts.messages) alarm messages)\n"
         if !perType.isEmpty {
             s += "  per type:\n"
             let w = max(4, perType.map(\.type.count).max() ?? 4)
@@ -160,6 +164,7 @@ public struct ScoreReport: Sendable {
             "missed": .array(missed.map(\.json)),
             "false_alarms": .array(falseAlarms.map { ["alarm_id": .string($0.alarmID), "type": .string($0.type), "device": JSONValue($0.device), "unit": JSONValue($0.unit), "port": $0.port.map { JSONValue($0) } ?? .null, "t_ms": JSONValue($0.tMs)] }),
             "failures": .array(failures.map { .string($0) }), "passed": .bool(passed),
+            "alarm_messages": JSONValue(alarmCounts.messages), "alarms": JSONValue(alarmCounts.alarms), "incidents": JSONValue(alarmCounts.incidents),
         ]
     }
 }
@@ -312,6 +317,7 @@ public struct Scorer: Sendable {
             occupancyMAE: errs.isEmpty ? nil : errs.reduce(0, +) / Double(errs.count),
             groupRentalAccuracy: flags > 0 ? Double(flagsRight) / Double(flags) : nil, duplicateMessages: dup, failures: [])
 
+        report.alarmCounts = AlarmCounts(captured)
         // Thresholds.
         let th = thresholds
         var f: [String] = []
@@ -338,5 +344,28 @@ public struct Scorer: Sendable {
         }
         report.failures = f
         return report
+    }
+}
+
+/// How many alarm messages, alarms and incidents the registry received (de-duplicated by
+/// `message_id`); an alarm without `incident_id` counts as an incident of its own.
+public struct AlarmCounts: Sendable, Equatable {
+    public var messages = 0
+    public var alarms = 0
+    public var incidents = 0
+
+    public init() {}
+
+    public init(_ captured: [SimMessage]) {
+        var seen = Set<String>(), alarmIDs = Set<String>(), incidentIDs = Set<String>()
+        for m in captured where m.topic.hasSuffix("/alarms") {
+            if let id = m.payload["message_id"]?.stringValue, !seen.insert(id).inserted { continue }
+            messages += 1
+            guard let alarm = m.payload["alarm_id"]?.stringValue else { continue }
+            alarmIDs.insert(alarm)
+            incidentIDs.insert(m.payload["incident_id"]?.stringValue ?? "inc:" + alarm)
+        }
+        alarms = alarmIDs.count
+        incidents = incidentIDs.count
     }
 }
