@@ -28,8 +28,12 @@ struct ReloadReachesEveryViewTests {
     }
 
     @Test func aDeviceAddedByReloadShowsEverywhereAndItsAlarmForwards() async throws {
-        let f = try await DaemonFixture(clearHoldSeconds: 30, registryExtra: "  heartbeat_interval_s: 1\n")
-        defer { Task { await f.shutdown() } }
+        try await DaemonFixture.with(try await DaemonFixture(clearHoldSeconds: 30, registryExtra: "  heartbeat_interval_s: 1\n")) { f in
+            try await Self.addedByReload(f)
+        }
+    }
+
+    static func addedByReload(_ f: DaemonFixture) async throws {
         let registry = try await TestSubscriber(port: f.registry.port, filter: "registry/testb/#")
         let systemd = try NotifySocket()
         try await f.startDaemon(environment: systemd.environment())
