@@ -84,10 +84,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The ledger (台账): a period's report from the store's records (CSV, HTML, JSON).
+        .target(name: "RentGuardLedger", dependencies: ["RentGuardCore", "RentGuardStore"]),
         .target(
             name: "RentGuardHTTP",
             dependencies: [
-                "RentGuardCore", "RentGuardStore",
+                "RentGuardCore", "RentGuardStore", "RentGuardLedger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -101,7 +103,7 @@ let package = Package(
             name: "RentGuardDaemon",
             dependencies: [
                 "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding", "RentGuardCentre",
-                "RentGuardSystemd", "RentGuardHTTP",
+                "RentGuardSystemd", "RentGuardHTTP", "RentGuardLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -209,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "RentGuardOperationsTests",
             dependencies: [
-                "RentGuardSystemd", "RentGuardHTTP", "RentGuardTesting", "RentGuardCore", "RentGuardStore",
+                "RentGuardSystemd", "RentGuardHTTP", "RentGuardLedger", "RentGuardTesting", "RentGuardCore", "RentGuardStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

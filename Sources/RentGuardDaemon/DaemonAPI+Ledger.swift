@@ -1,6 +1,7 @@
 import Foundation
 import RentGuardCore
 import RentGuardHTTP
+import RentGuardLedger
 import RentGuardStore
 
 /// The ledger's part of the operator's API: the occupancy chart, the reports written by

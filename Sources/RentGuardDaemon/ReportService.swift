@@ -6,6 +6,7 @@ import Glibc
 import RentGuardCore
 import RentGuardForwarding
 import RentGuardHTTP
+import RentGuardLedger
 import RentGuardStore
 import ServiceLifecycle
 
