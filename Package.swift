@@ -70,6 +70,7 @@ let package = Package(
                 "RentGuardCore", "RentGuardStore", "RentGuardMQTT", "CCrypto", "RentGuardCentre",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,23 +85,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The ledger (台账): a period's report from the store's records (CSV, HTML, JSON).
+        .target(name: "RentGuardLedger", dependencies: ["RentGuardCore", "RentGuardStore"]),
         .target(
             name: "RentGuardHTTP",
             dependencies: [
-                "RentGuardCore", "RentGuardStore",
+                "RentGuardCore", "RentGuardStore", "RentGuardLedger",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 // HTTPRequestPart/HTTPResponsePart, for ConnectionGuard's handler.
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "RentGuardDaemon",
             dependencies: [
                 "RentGuardCore", "RentGuardConfig", "RentGuardMQTT", "RentGuardStore", "RentGuardForwarding", "RentGuardCentre",
-                "RentGuardSystemd", "RentGuardHTTP",
+                "RentGuardSystemd", "RentGuardHTTP", "RentGuardLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -148,6 +154,13 @@ let package = Package(
             dependencies: ["RentGuardTesting", "RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // A power cut (kill -9) of the building broker and the daemon: messages the broker
+        // acknowledged vs what reached the registry, and the broker's flash writes. Prints figures.
+        .executableTarget(
+            name: "rentguard-powercut-bench",
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // Accuracy evaluations on real data sets (../shared/data); print figures.
         .executableTarget(
             name: "rentguard-eval",
@@ -157,7 +170,7 @@ let package = Package(
         // The simulator: a building's sensor traffic from physical models.
         .target(
             name: "RentGuardSimulator",
-            dependencies: ["RentGuardCore", "RentGuardConfig", "RentGuardMQTT", .product(name: "Yams", package: "Yams")],
+            dependencies: ["RentGuardCore", "RentGuardConfig", .product(name: "Yams", package: "Yams")],
             path: "simulator/Sources/RentGuardSimulator"
         ),
         .executableTarget(
@@ -183,10 +196,16 @@ let package = Package(
 
         .testTarget(name: "RentGuardCoreTests", dependencies: ["RentGuardCore"]),
         .testTarget(name: "RentGuardConfigTests", dependencies: ["RentGuardConfig", "RentGuardCore"]),
-        .testTarget(name: "RentGuardStoreTests", dependencies: ["RentGuardStore", "RentGuardCore"]),
+        .testTarget(
+            name: "RentGuardStoreTests",
+            dependencies: ["RentGuardStore", "RentGuardCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "RentGuardDaemonTests",
-            dependencies: ["RentGuardDaemon", "RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardMQTT", "RentGuardTesting"]
+            dependencies: [
+                "RentGuardDaemon", "RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardMQTT", "RentGuardTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RentGuardForwardingTests",
@@ -195,7 +214,8 @@ let package = Package(
         .testTarget(
             name: "RentGuardOperationsTests",
             dependencies: [
-                "RentGuardSystemd", "RentGuardHTTP", "RentGuardTesting", "RentGuardCore", "RentGuardStore",
+                "RentGuardSystemd", "RentGuardHTTP", "RentGuardLedger", "RentGuardTesting", "RentGuardCore", "RentGuardStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -211,6 +231,8 @@ let package = Package(
             dependencies: [
                 "RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore", "RentGuardForwarding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

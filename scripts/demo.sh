@@ -25,15 +25,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$RUN/mosquitto.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous true
-# What the daemon relies on (docs/operations.md, "The building broker").
-max_queued_messages 100000
-set_tcp_nodelay true
-CONF
-# Started as root, mosquitto would drop to the 'mosquitto' user; keep it as the caller.
-[ "$(id -u)" -eq 0 ] && echo "user root" >> "$RUN/mosquitto.conf"
+# The broker as the daemon relies on it (docs/operations.md, "The building broker"):
+# configs/mosquitto.conf, with this run's listener and store.
+mkdir -p "$RUN/broker"
+{ cat configs/mosquitto.conf
+  echo "listener $port 127.0.0.1"
+  echo "allow_anonymous true"
+  echo "persistence_location $PWD/$RUN/broker/"
+  # Started as root, mosquitto would drop to the 'mosquitto' user; keep it as the caller.
+  if [ "$(id -u)" -eq 0 ]; then echo "user root"; fi
+} > "$RUN/mosquitto.conf"
 mosquitto -c "$RUN/mosquitto.conf" > "$RUN/mosquitto.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done

@@ -127,7 +127,7 @@ install -m 0644 "$here/configs/example-block.yaml" "$destdir$confdir/rentguard.y
 install -m 0644 "$here/docs/operations.md" "$destdir$docdir/operations.md"
 [ -f "$here/docs/configuration.md" ] && install -m 0644 "$here/docs/configuration.md" "$destdir$docdir/configuration.md"
 [ -f "$here/docs/detection.md" ] && install -m 0644 "$here/docs/detection.md" "$destdir$docdir/detection.md"
-install -m 0644 "$here/configs/demo.yaml" "$here/configs/example-block.yaml" "$destdir$docdir/examples/"
+install -m 0644 "$here/configs/demo.yaml" "$here/configs/example-block.yaml" "$here/configs/mosquitto.conf" "$destdir$docdir/examples/"
 
 # The service user and its state directory.
 if [ "$live" = yes ] && [ "$create_user" = yes ]; then

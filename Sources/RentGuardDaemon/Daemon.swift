@@ -76,7 +76,11 @@ public struct Daemon {
     /// without running anything: the composition root. Pieces get their dependencies
     /// explicitly, so each can also be built alone in a test.
     public func build(clock: any GatewayClock = WallClock()) throws -> Components {
-        let config = settings.config
+        // The configuration in force, replaced by a SIGHUP reload: every service below that
+        // shows or uses the configuration reads it (or is told of a new one) through this.
+        // `config` is the startup one, for what a reload cannot change (database, brokers).
+        let running = RunningConfiguration(settings.config)
+        let config = running.current
         let gw = config.gateway
         let dbPath = URL(fileURLWithPath: config.storage.stateDir).appendingPathComponent(Store.fileName).path
         let store: Store
@@ -115,7 +119,7 @@ public struct Daemon {
         let forwarding = ForwardingService(config: config, store: store, logger: logger.labelled("forward"))
         services.append(forwarding)
         services.append(HeartbeatService(
-            config: config, store: store, health: health, devices: ledger, statistics: statistics, routing: forwarding.routing,
+            configuration: running, store: store, health: health, devices: ledger, statistics: statistics, routing: forwarding.routing,
             logger: logger.labelled("heartbeat")))
         let dependencies = PipelineDependencies(
             store: store, routing: forwarding.routing, health: health, devices: ledger, statistics: statistics, clock: clock,
@@ -136,8 +140,11 @@ public struct Daemon {
                 ("moved_to", .string(q.movedTo)), ("sqlite", .string(q.reason)), ("size_bytes", JSONValue(q.sizeBytes)),
             ]), at: clock.nowMs()))
         }
-        services.append(ReloadService(
-            settings: settings, detection: detection, forwarding: forwarding, notifier: notifier, logger: logger.labelled("reload")))
+        running.onChange { new, _ in detection.reconfigure(new) }
+        running.onChange { new, old in
+            if new.registry != old.registry || new.landlords != old.landlords || new.units != old.units { forwarding.reload(new) }
+        }
+        services.append(ReloadService(settings: settings, configuration: running, notifier: notifier, logger: logger.labelled("reload")))
         services.append(ProbeService(name: "database", monitor: monitor, interval: .seconds(1), logger: logger.labelled("probe")) {
             // The newest row by its index: constant cost, however many alarms are active
             // (the active list sorts by severity, 8 ms for 30,000 active alarms).
@@ -163,7 +170,7 @@ public struct Daemon {
                 }
             }
             let api = DaemonAPI(
-                config: config, store: store, health: health, devices: ledger, statistics: statistics, detection: detection,
+                configuration: running, store: store, health: health, devices: ledger, statistics: statistics, detection: detection,
                 inbox: inbox, routing: forwarding.routing, building: building, brokerSys: brokerSys, monitor: monitor, gauges: gauges,
                 clock: clock)
             do {
@@ -174,20 +181,18 @@ public struct Daemon {
         }
         // The ledger: occupancy over time, and a report at the end of each period (issue 17).
         services.append(ReportService(
-            config: config, store: store, health: health, devices: ledger, routing: forwarding.routing, clock: clock,
+            configuration: running, store: store, health: health, devices: ledger, routing: forwarding.routing, clock: clock,
             eventClock: settings.eventClock, logger: logger.labelled("ledger")))
         // Last, so that it is the first to stop (STOPPING=1) on shutdown.
         services.append(WatchdogService(
             notifier: notifier, monitor: monitor, configuration: .init(readyWhen: ["pipeline", "database"]), logger: logger.labelled("watchdog")
         ) {
             let h = health.snapshot
-            let c = ledger.census(config)
-            let stats = statistics.snapshot
-            let received = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
-            let rejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
-            return "devices \(c.online)/\(c.registered) online, \(h.activeAlarms) active alarms, \(received) messages in, \(rejected) rejected"
+            let c = ledger.census(running.current)
+            let totals = statistics.totals
+            return "devices \(c.online)/\(c.registered) online, \(h.activeAlarms) active alarms, \(totals.received) messages in, \(totals.rejected) rejected"
         })
-        return Components(store: store, services: services, building: building, inbox: inbox, detection: detection)
+        return Components(store: store, services: services, building: building, inbox: inbox, detection: detection, configuration: running)
     }
 
     /// What `build` made: the services in start order (they stop in reverse).
@@ -197,6 +202,8 @@ public struct Daemon {
         public let building: MQTTClient
         public let inbox: PipelineInbox
         public let detection: DetectionService
+        /// The configuration in force (a reload replaces it).
+        public let configuration: RunningConfiguration
     }
 
     public func run() async throws {

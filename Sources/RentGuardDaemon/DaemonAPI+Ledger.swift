@@ -1,6 +1,7 @@
 import Foundation
 import RentGuardCore
 import RentGuardHTTP
+import RentGuardLedger
 import RentGuardStore
 
 /// The ledger's part of the operator's API: the occupancy chart, the reports written by
@@ -9,7 +10,7 @@ extension DaemonAPI {
     /// Event time on the event clock (the live device ledger's), else the gateway's clock (the
     /// ledger's "now" is the wall clock of the pipeline's last tick, at most a second old).
     var ledgerNow: Int64 {
-        let census = devices.census(config).now
+        let census = devices.census(configuration.current).now
         return census > 0 ? census : clock.nowMs()
     }
 
@@ -23,12 +24,13 @@ extension DaemonAPI {
 
     func reportFile(name: String) async throws -> [UInt8]? {
         guard ReportFormat(fileName: name) != nil else { return nil }
-        let url = ReportService.directory(config).appendingPathComponent(name)
+        let url = ReportService.directory(configuration.current).appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         return [UInt8](data)
     }
 
     func report(period text: String?) async throws -> LedgerReport {
+        let config = configuration.current
         let zone = config.gateway.zone
         let ends = config.reports.periodEndDays
         let now = ledgerNow

@@ -9,7 +9,8 @@ import RentGuardSystemd
 /// read from the store and the health snapshot; acknowledgements go to the pipeline as a
 /// core input, so the registry receives them as an `acknowledged` transition.
 struct DaemonAPI: GatewayAPI {
-    let config: BuildingConfig
+    /// Read at each request: a reload shows at once.
+    let configuration: RunningConfiguration
     let store: Store
     let health: GatewayHealth
     let devices: DeviceLedger
@@ -26,6 +27,7 @@ struct DaemonAPI: GatewayAPI {
     /// Read live: the same device ledger, counters and store the other views read, never a
     /// snapshot taken on a tick.
     func status() async -> GatewayStatus {
+        let config = configuration.current
         let h = health.snapshot
         let (census, received, rejected) = devices.snapshot(config)
         // Active alarms from the store: the same source as the alarms list and /metrics.
@@ -43,11 +45,11 @@ struct DaemonAPI: GatewayAPI {
             startedAt: h.startedAt, now: clock.nowMs(), ready: report.ready, problems: report.problems,
             devicesRegistered: census.registered, devicesOnline: census.online, devicesOffline: census.offline,
             devicesNeverSeen: census.neverSeen, activeAlarms: active, messagesReceived: received,
-            messagesRejected: rejected, brokers: brokers(), outboxPending: pending, outboxDead: dead,
+            messagesRejected: rejected, brokers: brokers(config), outboxPending: pending, outboxDead: dead,
             databaseBytes: store.databaseSizeBytes())
     }
 
-    func brokers() -> [BrokerState] {
+    func brokers(_ config: BuildingConfig) -> [BrokerState] {
         let sys = brokerSys.snapshot
         var b = [BrokerState(
             name: "building", url: config.broker.url, connected: building.connectionState.isConnected, sys: sys.availability.rawValue,
@@ -96,6 +98,7 @@ struct DaemonAPI: GatewayAPI {
     }
 
     func devices(offlineOnly: Bool) async throws -> [DeviceStatus] {
+        let config = configuration.current
         let rows = devices.rows
         let offline = devices.census(config).offlineIDs
         var out: [DeviceStatus] = []
@@ -113,7 +116,7 @@ struct DaemonAPI: GatewayAPI {
 
     func occupancy() async throws -> [OccupancyRow] {
         let latest = health.snapshot.occupancy
-        return config.units.map { OccupancyRow(unit: $0, latest: latest[$0.id]) }
+        return configuration.current.units.map { OccupancyRow(unit: $0, latest: latest[$0.id]) }
     }
 
     func outbox() async throws -> [OutboxSummary] {
@@ -138,7 +141,8 @@ struct DaemonAPI: GatewayAPI {
             if let s = try? store.outboxStats(destination: d) { gauges.outbox(destination: d, stats: s, now: now) }
         }
         gauges.databaseSize(bytes: store.databaseSizeBytes())
-        for b in brokers() { gauges.brokerConnected(b.name, b.connected) }
+        let config = configuration.current
+        for b in brokers(config) { gauges.brokerConnected(b.name, b.connected) }
         let sys = brokerSys.snapshot
         gauges.brokerSys(available: sys.availability == .available, stored: sys.stored)
         let h = health.snapshot

@@ -11,27 +11,26 @@ import ServiceLifecycle
 /// last successful delivery per destination. A newer heartbeat supersedes an undelivered
 /// older one (it carries the same facts, newer). Also enforces the outbox's disk budget.
 public struct HeartbeatService: Service {
-    let config: BuildingConfig
+    /// Read at each beat: a reload's devices, interval and budget apply from the next one.
+    let configuration: RunningConfiguration
     let store: Store
     let health: GatewayHealth
     let devices: DeviceLedger
     let statistics: IngestStatistics
     let routing: Routing
-    let interval: Duration
     let logger: Logger
     let evicted = Counter(label: "rentguard_outbox_evicted_total")
 
     public init(
-        config: BuildingConfig, store: Store, health: GatewayHealth, devices: DeviceLedger, statistics: IngestStatistics,
+        configuration: RunningConfiguration, store: Store, health: GatewayHealth, devices: DeviceLedger, statistics: IngestStatistics,
         routing: Routing, logger: Logger
     ) {
-        self.config = config
+        self.configuration = configuration
         self.store = store
         self.health = health
         self.devices = devices
         self.statistics = statistics
         self.routing = routing
-        self.interval = .milliseconds(Int64(config.registry.heartbeatIntervalSeconds * 1000))
         self.logger = logger
     }
 
@@ -43,7 +42,7 @@ public struct HeartbeatService: Service {
                 while !Task.isCancelled {
                     self.beat(now: wallClockMs())
                     self.enforceBudget(now: wallClockMs())
-                    try await Task.sleep(for: self.interval)
+                    try await Task.sleep(for: .milliseconds(Int64(self.configuration.current.registry.heartbeatIntervalSeconds * 1000)))
                 }
             } catch {
                 // Cancelled: shutting down.
@@ -52,15 +51,14 @@ public struct HeartbeatService: Service {
     }
 
     func beat(now: Int64) {
+        let config = configuration.current
         let r = routing.current
         let registryDestinations = r.registryDestinations
         let allDestinations = r.allDestinations
         guard !registryDestinations.isEmpty else { return }
         let h = health.snapshot
         let census = devices.census(config)
-        let stats = statistics.snapshot
-        let received = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
-        let rejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
+        let totals = statistics.totals
         var outbox: [(String, JSONValue)] = []
         for d in allDestinations {
             guard let s = try? store.outboxStats(destination: d) else { continue }
@@ -82,7 +80,7 @@ public struct HeartbeatService: Service {
                 ("offline", JSONValue(census.offline)), ("never_seen", JSONValue(census.neverSeen)),
             ])),
             ("active_alarms", JSONValue(h.activeAlarms)),
-            ("messages", .object([("received", JSONValue(received)), ("rejected", JSONValue(rejected))])),
+            ("messages", .object([("received", JSONValue(totals.received)), ("rejected", JSONValue(totals.rejected))])),
             ("outbox", .object(outbox)),
             ("outbox_evicted", JSONValue(h.outboxEvicted)),
             ("database_bytes", JSONValue(store.databaseSizeBytes())),
@@ -104,6 +102,7 @@ public struct HeartbeatService: Service {
     /// Keeps the outbox within `storage.outbox_max_mb`: delivered rows older than an hour go
     /// first, then the lowest-priority oldest pending rows. Alarms are never evicted.
     func enforceBudget(now: Int64) {
+        let config = configuration.current
         let maxBytes = Int(config.storage.outboxMaxMB * 1024 * 1024)
         do {
             _ = try store.pruneDelivered(olderThan: now - 3_600_000)

@@ -112,11 +112,9 @@ public struct Pipeline {
     /// Hands the devices that changed, event time and the active alarms to the live views.
     mutating func publishLiveState(now: Int64) {
         let reference = deps.eventClock ? engine.now : now
-        let stats = deps.statistics.snapshot
+        let totals = deps.statistics.totals
         deps.devices.publish(
-            unpublishedDevices.compactMap { deviceRows[$0] }, now: reference,
-            received: stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +),
-            rejected: stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +))
+            unpublishedDevices.compactMap { deviceRows[$0] }, now: reference, received: totals.received, rejected: totals.rejected)
         unpublishedDevices.removeAll(keepingCapacity: true)
         let active = engine.activeAlarms.count
         let waiting = unpersisted.count
@@ -402,24 +400,22 @@ public struct Pipeline {
     func updateHealth(now: Int64) {
         deps.devices.publishOfflineTimeouts(engine.offlineTimeouts)
         let census = deps.devices.census(config)
-        let stats = deps.statistics.snapshot
+        let totals = deps.statistics.totals
         deps.health.update {
             $0.devicesRegistered = census.registered
             $0.devicesOnline = census.online
             $0.devicesOffline = census.offline
             $0.devicesNeverSeen = census.neverSeen
             $0.lastPipelineTick = now
-            $0.messagesReceived = stats.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
-            $0.messagesRejected = stats.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
+            $0.messagesReceived = totals.received
+            $0.messagesRejected = totals.rejected
             $0.offlineDevices = census.offlineIDs
         }
     }
 
     public func summary() -> String {
-        let s = deps.statistics.snapshot
-        let received = s.filter { $0.key.hasPrefix("in.") }.values.reduce(0, +)
-        let rejected = s.filter { $0.key.hasPrefix("reject.") }.values.reduce(0, +)
-        return "received=\(received) rejected=\(rejected) active_alarms=\(engine.activeAlarms.count)"
+        let totals = deps.statistics.totals
+        return "received=\(totals.received) rejected=\(totals.rejected) active_alarms=\(engine.activeAlarms.count)"
     }
 
     static func channel(_ o: Reading.Observation) -> String {

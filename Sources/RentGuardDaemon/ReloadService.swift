@@ -7,18 +7,17 @@ import UnixSignals
 
 /// SIGHUP reloads the configuration: thresholds, devices, units, landlords and forwarding.
 /// Active alarms and the core's learned state are kept. A bad new file is refused, logged
-/// with its reasons, and the running configuration stays.
+/// with its reasons, and the running configuration stays. A good one is put in force in the
+/// `RunningConfiguration` every service reads (detection and forwarding are told through it).
 public struct ReloadService: Service {
     let settings: Daemon.Settings
-    let detection: DetectionService
-    let forwarding: ForwardingService
+    let configuration: RunningConfiguration
     let notifier: SystemdNotifier
     let logger: Logger
 
-    public init(settings: Daemon.Settings, detection: DetectionService, forwarding: ForwardingService, notifier: SystemdNotifier, logger: Logger) {
+    public init(settings: Daemon.Settings, configuration: RunningConfiguration, notifier: SystemdNotifier, logger: Logger) {
         self.settings = settings
-        self.detection = detection
-        self.forwarding = forwarding
+        self.configuration = configuration
         self.notifier = notifier
         self.logger = logger
     }
@@ -26,24 +25,25 @@ public struct ReloadService: Service {
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
-            var running = settings.config
             for await _ in signals {
                 notifier.reloading(status: "reloading the configuration")
-                running = reload(running)
+                reload()
                 notifier.ready(status: "running")
             }
         }
     }
 
-    /// Returns the configuration in force afterwards.
-    func reload(_ running: BuildingConfig) -> BuildingConfig {
+    /// Loads the file again and puts it in force if it validates and changes nothing that
+    /// needs a restart; otherwise the running configuration stays.
+    func reload() {
+        let running = configuration.current
         logger.notice("SIGHUP: reloading the configuration", metadata: ["config": "\(settings.configPath)"])
         let new: BuildingConfig
         do {
             new = try Daemon.loadConfig(path: settings.configPath, overrides: settings.overrides)
         } catch {
             logger.error("the new configuration is invalid; keeping the running one", metadata: ["problems": "\(error)"])
-            return running
+            return
         }
         var needsRestart: [String] = []
         if new.gateway != running.gateway { needsRestart.append("gateway") }
@@ -54,15 +54,12 @@ public struct ReloadService: Service {
             logger.error("the new configuration changes settings that need a restart; keeping the running one", metadata: [
                 "keys": "\(needsRestart.joined(separator: ","))",
             ])
-            return running
+            return
         }
-        detection.reconfigure(new)
-        if new.registry != running.registry || new.landlords != running.landlords || new.units != running.units {
-            forwarding.reload(new)
-        }
+        configuration.replace(new)
         logger.notice("configuration reloaded", metadata: [
             "devices": "\(new.devices.count)", "units": "\(new.units.count)", "landlords": "\(new.landlords.count)",
+            "generation": "\(configuration.generation)",
         ])
-        return new
     }
 }

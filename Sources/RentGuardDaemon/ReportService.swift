@@ -6,6 +6,7 @@ import Glibc
 import RentGuardCore
 import RentGuardForwarding
 import RentGuardHTTP
+import RentGuardLedger
 import RentGuardStore
 import ServiceLifecycle
 
@@ -21,7 +22,8 @@ import ServiceLifecycle
 /// (`ledger.reports_since`); periods missed while the daemon was stopped are written when it
 /// runs again.
 public struct ReportService: Service {
-    let config: BuildingConfig
+    /// Read at each step: a reload's units, devices and report settings apply from the next one.
+    let configuration: RunningConfiguration
     let store: Store
     let health: GatewayHealth
     let devices: DeviceLedger
@@ -37,10 +39,10 @@ public struct ReportService: Service {
     static let maxBackfillMs: Int64 = 62 * 86_400_000
 
     public init(
-        config: BuildingConfig, store: Store, health: GatewayHealth, devices: DeviceLedger, routing: Routing,
+        configuration: RunningConfiguration, store: Store, health: GatewayHealth, devices: DeviceLedger, routing: Routing,
         clock: any GatewayClock, eventClock: Bool, interval: Duration = .seconds(1), logger: Logger
     ) {
-        self.config = config
+        self.configuration = configuration
         self.store = store
         self.health = health
         self.devices = devices
@@ -83,10 +85,11 @@ public struct ReportService: Service {
 
     func step(_ state: inout State) {
         collectOccupancy(&state)
+        let config = configuration.current
         guard config.reports.enabled else { return }
         let now = Self.referenceNow(devices: devices, config: config, clock: clock, eventClock: eventClock)
         guard now > 0 else { return }
-        writeDue(now: now, state: &state)
+        writeDue(now: now, config: config, state: &state)
     }
 
     /// Copies new occupancy estimates into `occupancy_history`: the live snapshot's latest
@@ -127,7 +130,7 @@ public struct ReportService: Service {
         }
     }
 
-    func writeDue(now: Int64, state: inout State) {
+    func writeDue(now: Int64, config: BuildingConfig, state: inout State) {
         let zone = config.gateway.zone
         let ends = config.reports.periodEndDays
         do {
@@ -149,7 +152,7 @@ public struct ReportService: Service {
                 logger.info("ledger reports start", metadata: ["first_period": "\(period.id)"])
             }
             while period.end(in: zone) <= now {
-                try write(period, now: now)
+                try write(period, now: now, config: config)
                 period = period.next(endDays: ends)
             }
             state.next = period
@@ -163,7 +166,7 @@ public struct ReportService: Service {
     }
 
     /// Builds, writes and queues the report of one closed period.
-    func write(_ period: ReportPeriod, now: Int64) throws {
+    func write(_ period: ReportPeriod, now: Int64, config: BuildingConfig) throws {
         let census = devices.census(config)
         let report = try LedgerReport.build(
             config: config, period: period, store: store, devices: devices.rows, offline: census.offlineIDs, generatedAt: now)

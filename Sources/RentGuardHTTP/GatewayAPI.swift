@@ -1,4 +1,5 @@
 import RentGuardCore
+import RentGuardLedger
 import RentGuardStore
 
 /// What the operations endpoint asks of the daemon. The daemon implements it over its

@@ -1,5 +1,6 @@
 import Hummingbird
 import RentGuardCore
+import RentGuardLedger
 import RentGuardStore
 
 /// The ledger's routes (`GET` only; without a ledger, `LedgerUnavailable`: 501; a period the

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import RentGuardCore
+import RentGuardLedger
 
 /// The operations endpoint's bodies: JSON (`application/json; charset=utf-8`, one trailing
 /// newline) from a `JSONValue` or an `Encodable` (sorted keys), and ledger documents.

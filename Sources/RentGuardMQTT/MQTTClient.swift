@@ -190,10 +190,7 @@ public final class MQTTClient: Sendable {
     public func publish(topic: String, payload: [UInt8], qos: Int = 1, retain: Bool = false, timeout: Duration = .seconds(30)) async throws {
         guard (0...2).contains(qos) else { throw MQTTError.invalidArgument("QoS must be 0, 1 or 2") }
         if state.withLock({ $0.stopRequested }) { throw MQTTError.shutdown }
-        var mid: Int32 = 0
-        let rc = payload.withUnsafeBytes { p in
-            mosquitto_publish_v5(handle.raw, &mid, topic, Int32(p.count), p.baseAddress, Int32(qos), retain, nil)
-        }
+        let (rc, mid) = queuePublish(topic: topic, payload: payload, qos: qos, retain: retain)
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
             if rc == MOSQ_ERR_NO_CONN.rawValue { throw MQTTError.notConnected }
             throw MQTTError.library(rc)
@@ -219,10 +216,7 @@ public final class MQTTClient: Sendable {
         var mids: [Result<Int32, MQTTError>] = []
         for m in messages {
             if state.withLock({ $0.stopRequested }) { mids.append(.failure(.shutdown)); continue }
-            var mid: Int32 = 0
-            let rc = m.payload.withUnsafeBytes { p in
-                mosquitto_publish_v5(handle.raw, &mid, m.topic, Int32(p.count), p.baseAddress, Int32(qos), false, nil)
-            }
+            let (rc, mid) = queuePublish(topic: m.topic, payload: m.payload, qos: qos, retain: false)
             if rc == MOSQ_ERR_SUCCESS.rawValue {
                 counters.published.add(1, ordering: .relaxed)
                 mids.append(.success(mid))
@@ -266,6 +260,8 @@ public final class MQTTClient: Sendable {
         let pending = state.withLock { s -> [CheckedContinuation<Void, Error>] in
             let p = Array(s.pendingAcks.values)
             s.pendingAcks.removeAll()
+            s.awaitedAcks.removeAll()
+            s.earlyAcks.removeAll()
             s.threadRunning = false
             return p
         }
@@ -305,15 +301,47 @@ public final class MQTTClient: Sendable {
         }
     }
 
+    /// Hands a message to libmosquitto. A QoS 1 or 2 message's id is registered as awaited
+    /// under the state lock, in the same step as libmosquitto assigns it, so that its PUBACK
+    /// (which the network thread may read before `publish` goes on) always finds it, and a
+    /// PUBACK for an id nobody awaits (a QoS 0 message's callback, or a late one after its
+    /// publisher gave up) is dropped: it can never complete a later publish that reuses the
+    /// 16-bit id, and what is kept is bounded by the publishes in flight.
+    func queuePublish(topic: String, payload: [UInt8], qos: Int, retain: Bool) -> (rc: Int32, mid: Int32) {
+        var mid: Int32 = 0
+        func send() -> Int32 {
+            payload.withUnsafeBytes { p in
+                mosquitto_publish_v5(handle.raw, &mid, topic, Int32(p.count), p.baseAddress, Int32(qos), retain, nil)
+            }
+        }
+        guard qos > 0 else { return (send(), mid) }
+        // libmosquitto calls the PUBACK callback holding only its callback mutex, which
+        // mosquitto_publish_v5 never takes: calling it under our lock cannot deadlock.
+        let rc = state.withLock { s -> Int32 in
+            let rc = send()
+            if rc == MOSQ_ERR_SUCCESS.rawValue {
+                s.awaitedAcks.insert(mid)
+                s.earlyAcks.removeValue(forKey: mid)
+            }
+            return rc
+        }
+        return (rc, mid)
+    }
+
     private func ack(mid: Int32) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
                 // Checked under the lock that `abandonAck` takes, so a cancellation is seen
                 // either here or by the handler, never by neither.
                 let early = state.withLock { s -> Result<Void, Error>? in
-                    if let r = s.earlyAcks.removeValue(forKey: mid) { return r }
+                    if let r = s.earlyAcks.removeValue(forKey: mid) {
+                        s.awaitedAcks.remove(mid)
+                        return r
+                    }
+                    // Shut down (which forgets every awaited id) since it was published.
+                    guard s.awaitedAcks.contains(mid) else { return .failure(MQTTError.shutdown) }
                     if Task.isCancelled {
-                        s.abandonedAcks.insert(mid)
+                        s.awaitedAcks.remove(mid)
                         return .failure(CancellationError())
                     }
                     s.pendingAcks[mid] = c
@@ -326,27 +354,37 @@ public final class MQTTClient: Sendable {
         }
     }
 
-    /// Called from the network thread when the broker acknowledges (or refuses) `mid`.
+    /// Called from the network thread when the broker acknowledges (or refuses) `mid`, and
+    /// by libmosquitto for every QoS 0 message once it is written.
     func ackArrived(mid: Int32, result: Result<Void, Error>) {
         let c = state.withLock { s -> CheckedContinuation<Void, Error>? in
-            if let c = s.pendingAcks.removeValue(forKey: mid) { return c }
-            if s.abandonedAcks.remove(mid) != nil { return nil }
-            // The ack beat the publisher to registering its continuation.
-            s.earlyAcks[mid] = result
+            if let c = s.pendingAcks.removeValue(forKey: mid) {
+                s.awaitedAcks.remove(mid)
+                return c
+            }
+            // The ack beat the publisher to registering its continuation: kept for it. Any
+            // other (QoS 0, abandoned, stale) is dropped.
+            if s.awaitedAcks.contains(mid) { s.earlyAcks[mid] = result }
             return nil
         }
         c?.resume(with: result)
     }
 
-    /// Called when the publisher stops waiting (timeout or cancellation).
+    /// Called when the publisher stops waiting (timeout or cancellation): its id is no longer
+    /// awaited, so a late acknowledgement is dropped.
     func abandonAck(mid: Int32, error: Error) {
         let c = state.withLock { s -> CheckedContinuation<Void, Error>? in
-            guard let c = s.pendingAcks.removeValue(forKey: mid) else { return nil }
-            s.abandonedAcks.insert(mid)
-            if s.abandonedAcks.count > 4096 { s.abandonedAcks.removeAll() }
-            return c
+            s.awaitedAcks.remove(mid)
+            s.earlyAcks.removeValue(forKey: mid)
+            return s.pendingAcks.removeValue(forKey: mid)
         }
         c?.resume(throwing: error)
+    }
+
+    /// What the client holds for acknowledgements: ids awaited, early acks kept for their
+    /// publisher, publishers parked. All three are bounded by the publishes in flight.
+    public var ackBookkeeping: (awaited: Int, early: Int, parked: Int) {
+        state.withLock { ($0.awaitedAcks.count, $0.earlyAcks.count, $0.pendingAcks.count) }
     }
 
     func sendSubscribe(_ filter: String, qos: Int) {
@@ -387,8 +425,10 @@ struct ClientState {
     var version: MQTTProtocolVersion = .v5
     var subscriptions: [String: Int] = [:]
     var pendingAcks: [Int32: CheckedContinuation<Void, Error>] = [:]
+    /// QoS 1/2 message ids published and not yet acknowledged or given up on.
+    var awaitedAcks: Set<Int32> = []
+    /// Acknowledgements that arrived before their publisher waited (ids in `awaitedAcks` only).
     var earlyAcks: [Int32: Result<Void, Error>] = [:]
-    var abandonedAcks: Set<Int32> = []
     var stateObservers: [UUID: AsyncStream<MQTTConnectionState>.Continuation] = [:]
     var stopRequested = false
     var threadRunning = false

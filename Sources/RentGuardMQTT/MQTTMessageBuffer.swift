@@ -13,6 +13,8 @@ public final class MQTTMessageBuffer: MQTTInbound, AsyncSequence, Sendable {
         var head = 0
         var reader: CheckedContinuation<MQTTMessage?, Never>?
         var finished = false
+        /// The reader's task was cancelled before it parked: its `next()` returns nil.
+        var cancelPending = false
         var count: Int { items.count - head }
     }
 
@@ -73,24 +75,42 @@ public final class MQTTMessageBuffer: MQTTInbound, AsyncSequence, Sendable {
         if writerWaiting.exchange(false, ordering: .sequentiallyConsistent) { room.signal() }
     }
 
+    /// The next message, or nil once the buffer is finished and drained, or when the reading
+    /// task is cancelled (so a reader in a task group ends with its group).
     func next() async -> MQTTMessage? {
-        await withCheckedContinuation { (c: CheckedContinuation<MQTTMessage?, Never>) in
-            let (value, resumeNow) = state.withLock { s -> (MQTTMessage?, Bool) in
-                if s.count > 0 {
-                    let m = s.items[s.head]
-                    s.head += 1
-                    if s.head > 1024, s.head * 2 > s.items.count {
-                        s.items.removeFirst(s.head)
-                        s.head = 0
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<MQTTMessage?, Never>) in
+                let (value, resumeNow) = state.withLock { s -> (MQTTMessage?, Bool) in
+                    if s.count > 0 {
+                        let m = s.items[s.head]
+                        s.head += 1
+                        if s.head > 1024, s.head * 2 > s.items.count {
+                            s.items.removeFirst(s.head)
+                            s.head = 0
+                        }
+                        return (m, true)
                     }
-                    return (m, true)
+                    if s.finished { return (nil, true) }
+                    if s.cancelPending {
+                        s.cancelPending = false
+                        if Task.isCancelled { return (nil, true) }
+                    }
+                    s.reader = c
+                    return (nil, false)
                 }
-                if s.finished { return (nil, true) }
-                s.reader = c
-                return (nil, false)
+                if resumeNow { c.resume(returning: value) }
+                if writerWaiting.exchange(false, ordering: .sequentiallyConsistent) { room.signal() }
             }
-            if resumeNow { c.resume(returning: value) }
-            if writerWaiting.exchange(false, ordering: .sequentiallyConsistent) { room.signal() }
+        } onCancel: {
+            let reader = state.withLock { s -> CheckedContinuation<MQTTMessage?, Never>? in
+                guard let r = s.reader else {
+                    s.cancelPending = true
+                    return nil
+                }
+                s.reader = nil
+                return r
+            }
+            reader?.resume(returning: nil)
         }
     }
 

@@ -38,12 +38,35 @@ public final class MosquittoBroker: @unchecked Sendable {
         try start()
     }
 
+    /// The repository's `configs/mosquitto.conf`: the broker configuration docs/operations.md
+    /// recommends, shared by the demo, the scripts, the suite runner, the benches and the tests.
+    public static var recommendedConfigPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs/mosquitto.conf").path
+    }
+
+    /// The settings of `configs/mosquitto.conf` (comments dropped); without `persistence`, its
+    /// persistence and autosave lines are left out too (a broker that keeps nothing on disk).
+    public static func recommendedConfig(persistence: Bool) throws -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: recommendedConfigPath, encoding: .utf8)
+        } catch {
+            throw TestingError("cannot read the recommended broker configuration \(recommendedConfigPath): \(error)")
+        }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            .filter { persistence || !($0.hasPrefix("persistence") || $0.hasPrefix("autosave")) }
+            .joined(separator: "\n") + "\n"
+    }
+
     private func writeConfig() throws {
-        var conf = """
+        // configs/mosquitto.conf, then what is this broker's own: where it listens, keeps its
+        // store and logs.
+        var conf = try Self.recommendedConfig(persistence: persistence)
+        conf += """
             listener \(port) 127.0.0.1
             allow_anonymous true
-            max_queued_messages 100000
-            set_tcp_nodelay true
             log_dest file \(logFile)
             log_type error
             log_type warning
@@ -52,9 +75,7 @@ public final class MosquittoBroker: @unchecked Sendable {
             connection_messages true
 
             """
-        if persistence {
-            conf += "persistence true\npersistence_location \(directory.path)/\nautosave_interval 1\n"
-        }
+        conf += persistence ? "persistence_location \(directory.path)/\n" : "persistence false\n"
         // Started as root, mosquitto drops to the `mosquitto` user, which cannot write this
         // folder; tests run it as root instead (it listens on loopback only).
         if geteuid() == 0 { conf += "user root\n" }
@@ -95,6 +116,27 @@ public final class MosquittoBroker: @unchecked Sendable {
             p.signal(SIGKILL)
             p.waitBlocking(timeout: 5)
         }
+    }
+
+    /// Sends `sig` to the broker (SIGSTOP freezes it, SIGCONT lets it go on: a broker that
+    /// reads nothing and acknowledges nothing meanwhile).
+    public func signal(_ sig: Int32) {
+        lock.lock()
+        let p = process
+        lock.unlock()
+        p?.signal(sig)
+    }
+
+    /// Kills the broker with SIGKILL (a power cut, as far as its store is concerned: what it
+    /// has not written is lost) and waits for it to exit.
+    public func kill() {
+        lock.lock()
+        let p = process
+        process = nil
+        lock.unlock()
+        guard let p, p.isRunning else { return }
+        p.signal(SIGKILL)
+        p.waitBlocking(timeout: 10)
     }
 
     public func restart() throws {

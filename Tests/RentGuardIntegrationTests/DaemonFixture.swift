@@ -168,6 +168,20 @@ final class DaemonFixture: @unchecked Sendable {
             .map { Set($0.map(\.messageID)) }
     }
 
+    /// Runs `body` with `fixture` and awaits its shutdown (daemon, brokers, folder) before
+    /// returning or rethrowing: nothing it started outlives the test (a `defer { Task { … } }`
+    /// may never run when the test process ends first).
+    static func with<T>(_ fixture: DaemonFixture, _ body: (DaemonFixture) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(fixture)
+            await fixture.shutdown()
+            return result
+        } catch {
+            await fixture.shutdown()
+            throw error
+        }
+    }
+
     func shutdown() async {
         await daemon?.stop()
         await publisher.shutdown()

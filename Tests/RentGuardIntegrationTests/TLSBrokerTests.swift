@@ -20,7 +20,9 @@ final class TLSBroker: @unchecked Sendable {
         try "subjectAltName=DNS:localhost\n".write(toFile: d.file("ext.cnf"), atomically: true, encoding: .utf8)
         try await Self.openssl(["x509", "-req", "-in", d.file("server.csr"), "-CA", d.file("ca.crt"), "-CAkey", d.file("ca.key"), "-CAcreateserial", "-out", d.file("server.crt"), "-days", "2", "-extfile", d.file("ext.cnf")], in: d)
         port = try freeLoopbackPort()
-        var conf = """
+        // configs/mosquitto.conf (without persistence), then the TLS listener.
+        var conf = try MosquittoBroker.recommendedConfig(persistence: false) + "persistence false\n"
+        conf += """
             listener \(port) 127.0.0.1
             allow_anonymous true
             cafile \(d.file("ca.crt"))

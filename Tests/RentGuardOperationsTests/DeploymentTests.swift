@@ -177,6 +177,7 @@ let systemdAnalyze = which("systemd-analyze")
         #expect(mode(p + "/var/lib/rentguard") == 0o700)
         #expect(FileManager.default.fileExists(atPath: p + "/usr/share/doc/rentguard/operations.md"))
         #expect(FileManager.default.fileExists(atPath: p + "/usr/share/doc/rentguard/examples/demo.yaml"))
+        #expect(FileManager.default.fileExists(atPath: p + "/usr/share/doc/rentguard/examples/mosquitto.conf"))
         let first = files(under: p)
 
         // An installer's configuration and secrets survive a second run (an upgrade)…

@@ -1,6 +1,6 @@
 import Foundation
 import RentGuardCore
-@testable import RentGuardHTTP
+@testable import RentGuardLedger
 import RentGuardStore
 import RentGuardTesting
 import Testing

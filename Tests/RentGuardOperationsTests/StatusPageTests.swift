@@ -1,6 +1,7 @@
 import Foundation
 import RentGuardCore
 @testable import RentGuardHTTP
+import RentGuardLedger
 import RentGuardStore
 import RentGuardTesting
 import Testing

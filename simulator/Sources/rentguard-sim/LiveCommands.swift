@@ -223,7 +223,9 @@ struct CaptureCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Log.make("rentguard-sim.capture", level: log.logLevel)
+        let stop = StopSignals()
         let writer = try TraceWriter(path: out)
+        let box = WriterBox(writer)
         let client = try await broker.connect(mode: "capture", logger: logger)
         let base = "\(registryPrefix)/\(building)"
         if all {
@@ -232,9 +234,16 @@ struct CaptureCommand: AsyncParsableCommand {
             client.subscribe(base + "/alarms", qos: 1)
             client.subscribe(base + "/occupancy", qos: 1)
         }
+        // Acknowledged before "capturing" is logged: a message published after that line is captured.
+        do {
+            try await client.waitUntilSubscribed(timeout: .milliseconds(Int64(broker.connectTimeout * 1000)))
+        } catch {
+            await client.shutdown()
+            _ = box.close()
+            throw RuntimeError("the broker did not acknowledge the subscriptions within \(broker.connectTimeout) s (\(error))")
+        }
         logger.info("capturing \(all ? base + "/#" : base + "/{alarms,occupancy}") to \(out)")
         let limit = untilCount
-        let box = WriterBox(writer)
         let progressEvery = log.progressEvery
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -253,7 +262,9 @@ struct CaptureCommand: AsyncParsableCommand {
             if let duration {
                 group.addTask { try? await Task.sleep(for: .milliseconds(Int64(duration * 1000))) }
             }
-            group.addTask { await waitForSignal() }
+            group.addTask {
+                if let sig = await stop.wait() { logger.info("signal \(sig): stopping") }
+            }
             await group.next()
             group.cancelAll()
         }
@@ -282,19 +293,32 @@ final class WriterBox: Sendable {
     }
 }
 
-/// Returns on SIGINT or SIGTERM.
-func waitForSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    let (stream, cont) = AsyncStream.makeStream(of: Void.self)
-    let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-        let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        s.setEventHandler { cont.yield() }
-        s.resume()
-        return s
+/// SIGINT and SIGTERM as an event: made at the start of a command, so that a signal that
+/// comes while it connects ends it cleanly too (instead of killing it with its file half written).
+final class StopSignals: Sendable {
+    private let stream: AsyncStream<Int32>
+    private let sources: [SourceRef]
+    struct SourceRef: @unchecked Sendable { let s: DispatchSourceSignal }
+
+    init() {
+        let (stream, cont) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
+        self.stream = stream
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { cont.yield(sig) }
+            s.resume()
+            return SourceRef(s: s)
+        }
     }
-    for await _ in stream { break }
-    for s in sources { s.cancel() }
+
+    /// Returns the first signal, or nil when the waiting task is cancelled.
+    func wait() async -> Int32? {
+        for await sig in stream { return sig }
+        return nil
+    }
+
+    deinit { for r in sources { r.s.cancel() } }
 }
 
 struct ScoreCommand: ParsableCommand {
