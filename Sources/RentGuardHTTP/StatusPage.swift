@@ -74,6 +74,7 @@ form.ackform button[type=submit]{background:#1d2733;color:#fff}
 .chart svg{width:100%;height:auto;background:#fafbfc;border:1px solid var(--line);border-radius:4px}
 #ackpanel{display:none;position:fixed;left:0;right:0;bottom:0;z-index:5;background:#fff;border-top:3px solid var(--critical);padding:10px 14px 14px;box-shadow:0 -4px 16px rgba(0,0,0,.2)}
 #ackpanel.show ~ main{padding-bottom:150px}
+tr.incident{cursor:pointer}tr.timeline td{background:#fafbfc;font-size:13px}tr.timeline div{padding:2px 0}
 #ackpanel.show{display:block}#ackpanel h2{font-size:16px;margin:0 0 4px}#ackpanel .note{font-size:12px;color:#666}
 #banner{display:none;background:var(--critical);color:#fff;padding:6px 14px;font-weight:600}
 #banner.show{display:block}
@@ -121,6 +122,7 @@ const L = {
     disconnected:"未连接", estimate:"估计", bounds:"区间", registered:"登记", groupRental:"群租嫌疑", yes:"是", no:"否",
     period:"周期", created:"生成", files:"文件", noReports:"尚无报告", noEstimates:"尚无估计", lost:"与网关的连接中断",
     ackFailed:"确认失败", needBy:"请填写确认人", chartNote:"实线：估计；阴影：区间；虚线：登记人数",
+    incidents:"起事件", alarmsN:"条告警", detectors:"设备",
     raised:"新告警", escalated:"已升级", acknowledged:"已确认", cleared:"已解除", active:"当前告警", units:"房间",
     sev:{critical:"紧急", major:"严重", minor:"一般", warning:"提示"},
     types:{fire:"火灾", smoke:"烟雾", heat:"高温", co:"一氧化碳", charger_overcurrent:"充电过流", charger_overheat:"充电过热",
@@ -138,6 +140,7 @@ const L = {
     disconnected:"disconnected", estimate:"Estimate", bounds:"Bounds", registered:"Registered", groupRental:"Group rental", yes:"yes", no:"no",
     period:"Period", created:"Written", files:"Files", noReports:"No reports yet", noEstimates:"No estimates yet", lost:"Connection to the gateway lost",
     ackFailed:"Acknowledgement failed", needBy:"Who acknowledges?", chartNote:"line: estimate; band: bounds; dashed: registered",
+    incidents:"incidents", alarmsN:"alarms", detectors:"Devices",
     raised:"raised", escalated:"escalated", acknowledged:"acknowledged", cleared:"cleared", active:"active", units:"units",
     sev:{critical:"critical", major:"major", minor:"minor", warning:"warning"},
     types:{}, kinds:{}}
@@ -147,7 +150,7 @@ const t = k => L[lang][k] ?? L.en[k] ?? k;
 const typeName = ty => (lang === "zh" && L.zh.types[ty]) ? L.zh.types[ty] + " " + ty : ty;
 const kindName = k => (lang === "zh" && L.zh.kinds[k]) ? L.zh.kinds[k] : k;
 const SEV_RANK = {warning:0, minor:1, major:2, critical:3};
-const state = {status:null, alarms:[], devices:[], units:[], outbox:[], history:{}, reports:[], acked:{}};
+const state = {status:null, alarms:[], devices:[], units:[], outbox:[], history:{}, reports:[], acked:{}, open:{}};
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -222,55 +225,93 @@ function renderBuilding() {
     el("span", {style: "--c:var(--ok)"}, lang === "zh" ? "正常" : "normal"));
 }
 
+// One row per incident (issue 25): the alarms one event caused in one place share an
+// `incident_id`; the row shows the worst severity, the first alarm, how many detectors, and
+// opens to the members' list on a click. An alarm without one is an incident of its own.
+function incidentsOf(alarms) {
+  const by = new Map();
+  for (const a of alarms) {
+    const id = a.incident_id || ("inc:" + a.alarm_id);
+    if (!by.has(id)) by.set(id, []);
+    by.get(id).push(a);
+  }
+  const out = [];
+  for (const [id, members] of by) {
+    members.sort((x, y) => x.started_at - y.started_at || (x.alarm_id < y.alarm_id ? -1 : 1));
+    const worst = members.reduce((w, a) => (SEV_RANK[a.severity] ?? -1) > (SEV_RANK[w] ?? -1) ? a.severity : w, members[0].severity);
+    const open = members.filter(a => a.state !== "cleared");
+    const state = open.length && open.every(a => a.state === "acknowledged") ? "acknowledged" : (members.some(a => a.state === "escalated") ? "escalated" : "raised");
+    out.push({id, members, first: members[0], worst, state, types: [...new Set(members.map(a => a.type))],
+      devices: [...new Set(members.map(a => a.device).filter(Boolean))]});
+  }
+  out.sort((x, y) => (SEV_RANK[y.worst] ?? -1) - (SEV_RANK[x.worst] ?? -1) || y.first.started_at - x.first.started_at);
+  return out;
+}
+
 function renderAlarms() {
   const n = state.alarms.length;
   const total = state.activeTotal ?? n;
-  document.getElementById("alarm-count").textContent = total ? (total > n ? `(${n}/${total})` : `(${n})`) : "";
-  const head = el("tr", {}, [t("severity"), t("type"), t("unit"), t("device"), t("since"), t("state"), t("action")].map(h => el("th", {text: h})));
+  const incidents = incidentsOf(state.alarms);
+  document.getElementById("alarm-count").textContent = total
+    ? `(${incidents.length} ${t("incidents")} · ${total > n ? n + "/" + total : n} ${t("alarmsN")})` : "";
+  const head = el("tr", {}, [t("severity"), t("type"), t("unit"), t("detectors"), t("since"), t("state"), t("action")].map(h => el("th", {text: h})));
   if (!n) { replace("alarms", head, el("tr", {}, el("td", {colspan: 7, class: "empty", text: t("noAlarms")}))); return; }
   const rows = [head];
-  for (const a of state.alarms) {
-    const ackable = (a.state === "raised" || a.state === "escalated") && !state.acked[a.alarm_id];
-    const ackInfo = a.evidence && a.evidence.acknowledgement;
-    const stateCell = el("td", {}, t(a.state) || a.state, ackInfo ? el("div", {class: "note"}, `${ackInfo.by}${ackInfo.note ? ": " + ackInfo.note : ""}`) : null,
-      state.acked[a.alarm_id] && a.state !== "acknowledged" ? el("div", {text: t("acking") + "…"}) : null);
+  for (const inc of incidents) {
+    const a = inc.first;
+    const ackable = inc.members.some(m => m.state === "raised" || m.state === "escalated") && !state.acked[inc.id];
+    const ackInfo = inc.members.map(m => m.evidence && m.evidence.acknowledgement).find(Boolean);
+    const stateCell = el("td", {}, t(inc.state) || inc.state, ackInfo ? el("div", {class: "note"}, `${ackInfo.by}${ackInfo.note ? ": " + ackInfo.note : ""}`) : null,
+      state.acked[inc.id] && inc.state !== "acknowledged" ? el("div", {text: t("acking") + "…"}) : null);
     const action = el("td", {});
-    if (ackable) action.append(el("button", {class: "ack", type: "button", "data-ack": a.alarm_id, onclick: () => openAck(a)}, t("ack")));
-    rows.push(el("tr", {"data-alarm": a.alarm_id, "data-state": a.state, "data-type": a.type},
-      el("td", {}, el("span", {class: "sev " + a.severity, text: t("sev")[a.severity] || a.severity})),
-      el("td", {text: typeName(a.type)}), el("td", {text: a.unit || "—"}),
-      el("td", {text: (a.device || "—") + (a.port !== null && a.port !== undefined ? " #" + a.port : "")}),
+    if (ackable) action.append(el("button", {class: "ack", type: "button", "data-ack-incident": inc.id,
+      onclick: ev => { ev.stopPropagation(); openAck({kind: "incidents", id: inc.id, title: `${typeName(a.type)} · ${a.unit || a.location || a.device || ""}`}); }}, t("ack")));
+    const others = inc.types.filter(x => x !== a.type).map(typeName);
+    const opened = !!state.open[inc.id];
+    rows.push(el("tr", {class: "incident", "data-incident": inc.id, "data-state": inc.state, "data-type": a.type, "data-alarms": inc.members.length,
+        "aria-expanded": opened ? "true" : "false", onclick: () => { state.open[inc.id] = !state.open[inc.id]; renderAlarms(); }},
+      el("td", {}, el("span", {class: "sev " + inc.worst, text: t("sev")[inc.worst] || inc.worst})),
+      el("td", {}, typeName(a.type), others.length ? el("div", {class: "note", text: "+ " + others.join(", ")}) : null),
+      el("td", {text: a.unit || a.location || "—"}),
+      el("td", {text: `${inc.devices.length} · ${inc.members.length} ${t("alarmsN")}`}),
       el("td", {text: fmtTime(a.started_at)}), stateCell, action));
+    if (opened) {
+      rows.push(el("tr", {class: "timeline", "data-timeline-for": inc.id}, el("td", {colspan: 7},
+        inc.members.map(m => el("div", {"data-alarm": m.alarm_id, "data-state": m.state},
+          `${fmtTime(m.started_at)} · ${typeName(m.type)} · ${m.device || "—"}${m.port !== null && m.port !== undefined ? " #" + m.port : ""}${m.location ? " (" + m.location + ")" : ""} · `,
+          el("span", {class: "sev " + m.severity, text: t("sev")[m.severity] || m.severity}), ` · ${t(m.state) || m.state}`)))));
+    }
   }
   const table = document.getElementById("alarms");
   table.replaceChildren(...rows);
 }
 
 // The acknowledgement form: a panel of its own, never rebuilt by the refreshes, so that
-// what the operator types stays as it is while the page updates.
-function openAck(a) {
+// what the operator types stays as it is while the page updates. `target` is an incident
+// (every active member is acknowledged) or an alarm.
+function openAck(target) {
   const panel = document.getElementById("ackpanel");
   const by = el("input", {name: "by", id: "ack-by", maxlength: 64, placeholder: t("by"), value: localStorage.getItem("rg.by") || "", autocomplete: "name"});
   const note = el("input", {name: "note", id: "ack-note", maxlength: 500, placeholder: t("note")});
   const msg = el("span", {class: "bad", id: "ack-msg"});
   const close = () => { panel.replaceChildren(); panel.classList.remove("show"); };
-  const form = el("form", {class: "ackform", "data-alarm": a.alarm_id, onsubmit: async ev => {
+  const form = el("form", {class: "ackform", "data-target": target.id, onsubmit: async ev => {
     ev.preventDefault();
     const who = by.value.trim();
     if (!who) { msg.textContent = t("needBy"); return; }
     localStorage.setItem("rg.by", who);
     form.querySelectorAll("button,input").forEach(x => x.disabled = true);
     try {
-      const r = await fetch("api/v1/alarms/" + encodeURIComponent(a.alarm_id) + "/ack", {method: "POST", credentials: "same-origin",
+      const r = await fetch(`api/v1/${target.kind}/` + encodeURIComponent(target.id) + "/ack", {method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json"}, body: JSON.stringify({by: who, note: note.value.trim() || null})});
-      if (r.status === 202) { state.acked[a.alarm_id] = true; close(); renderAlarms(); poll(); return; }
+      if (r.status === 202) { state.acked[target.id] = true; close(); renderAlarms(); poll(); return; }
       const body = await r.json().catch(() => ({}));
       msg.textContent = t("ackFailed") + ": " + (body.error || r.status);
     } catch (e) { msg.textContent = t("ackFailed") + ": " + e.message; }
     form.querySelectorAll("button,input").forEach(x => x.disabled = false);
   }}, by, note, el("button", {type: "submit", id: "ack-submit", text: t("submit")}),
     el("button", {type: "button", text: t("cancel"), onclick: close}), msg);
-  panel.replaceChildren(el("h2", {}, `${t("ack")}: ${typeName(a.type)} · ${a.unit || a.device || ""}`), el("div", {class: "note", text: a.alarm_id}), form);
+  panel.replaceChildren(el("h2", {}, `${t("ack")}: ${target.title}`), el("div", {class: "note", text: target.id}), form);
   panel.classList.add("show");
   (by.value ? note : by).focus();
 }
@@ -386,7 +427,7 @@ function renderAll() {
   renderHeader();
   const devUnits = state.devices.map(d => [d.device, d.unit]);
   renderIfChanged("building", [state.units, state.alarms.map(a => [a.unit, a.device, a.type, a.severity]), devUnits], renderBuilding);
-  renderIfChanged("alarms", [state.alarms, state.acked], renderAlarms);
+  renderIfChanged("alarms", [state.alarms, state.acked, state.open], renderAlarms);
   renderDevices(); renderOutbox();
   renderIfChanged("occupancy", [state.units, state.history], renderOccupancy);
   renderIfChanged("reports", state.reports, renderReports);
@@ -400,7 +441,8 @@ async function poll() {
     const [status, alarms, devices, occ, outbox] = await Promise.all([getJSON("api/v1/status"), getJSON("api/v1/alarms?active=true&limit=500"),
       getJSON("api/v1/devices"), getJSON("api/v1/occupancy"), getJSON("api/v1/outbox")]);
     Object.assign(state, {status, alarms: alarms.alarms, activeTotal: alarms.active_total, devices: devices.devices, units: occ.units, outbox: outbox.destinations});
-    for (const id of Object.keys(state.acked)) if (!state.alarms.some(a => a.alarm_id === id && a.state !== "acknowledged")) delete state.acked[id];
+    const incidentOf = a => a.incident_id || ("inc:" + a.alarm_id);
+    for (const id of Object.keys(state.acked)) if (!state.alarms.some(a => incidentOf(a) === id && a.state !== "acknowledged")) delete state.acked[id];
     if (Date.now() - lastSlow > SLOW_MS) {
       lastSlow = Date.now();
       const [hist, reps] = await Promise.all([getJSON("api/v1/occupancy/history?days=30").catch(() => ({units: {}})),

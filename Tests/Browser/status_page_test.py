@@ -7,8 +7,11 @@ Checks, in order:
   2. a phone-sized window shows it without horizontal scrolling of the page;
   3. a fire played by the simulator turns its unit red within 2 s of the daemon raising
      the alarm (measured: alarm first seen in the API -> unit cell red in the page);
-  4. acknowledging it from the page (by, note) reaches the daemon, and the page shows it;
-  5. nothing was written to the browser console.
+  4. the flat's fire alarms (smoke, heat, fire) show as one incident row, which opens to
+     its alarms;
+  5. acknowledging the incident from the page (by, note) reaches the daemon, and the page
+     shows it;
+  6. nothing was written to the browser console.
 
 Prints one line per check and a closing 'N passed, N failed'; exit status 0 only if all passed.
 """
@@ -132,10 +135,26 @@ try:
         if args.screenshots:
             driver.save_screenshot(f"{args.screenshots}/status-fire.png")
 
-        # 4. Acknowledge from the page.
+        # 4. One fire, one incident row: the flat's smoke, heat and fire alarms share it.
         aid = fire["alarm_id"]
-        WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"button[data-ack='{aid}']"))
-        click(f"button[data-ack='{aid}']")
+        iid = fire.get("incident_id")
+        check("the fire's alarm names its incident", bool(iid), json.dumps(fire, ensure_ascii=False)[:300])
+        in_unit = [a for a in api("/api/v1/alarms?active=true")["alarms"] if a.get("unit") == args.unit]
+        rows = WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#alarms tr[data-incident='{iid}']"))
+        unit_rows = driver.execute_script(
+            "return [...document.querySelectorAll('#alarms tr.incident')].filter(r => r.children[2].textContent === arguments[0]).length", args.unit)
+        check("the fire shows as one incident row", len(rows) == 1 and unit_rows == 1 and len(in_unit) >= 2,
+              f"{len(in_unit)} active alarms in {args.unit}, {unit_rows} incident rows for it")
+        click(f"#alarms tr[data-incident='{iid}']")  # opens its members
+        members = WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-timeline-for='{iid}'] [data-alarm]"))
+        check("the incident row opens to its alarms", len(members) == len([a for a in in_unit if a.get("incident_id") == iid]),
+              f"{len(members)} members shown")
+        if args.screenshots:
+            driver.save_screenshot(f"{args.screenshots}/status-incident.png")
+
+        # 5. Acknowledge the incident from the page.
+        WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"button[data-ack-incident='{iid}']"))
+        click(f"button[data-ack-incident='{iid}']")
         by = WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "ack-by"))
         by.clear()
         by.send_keys("值班员 Zhang")
@@ -143,7 +162,7 @@ try:
         if args.screenshots:
             driver.save_screenshot(f"{args.screenshots}/status-ack-form.png")
         driver.find_element(By.ID, "ack-submit").click()
-        row = f"#alarms tr[data-alarm='{aid}']"
+        row = f"#alarms tr[data-incident='{iid}']"
         shown = WebDriverWait(driver, 10).until(lambda d: attr(row, "data-state") == "acknowledged")
         stored = [a for a in api("/api/v1/alarms")["alarms"] if a["alarm_id"] == aid]
         ack = stored[0]["evidence"].get("acknowledgement", {}) if stored else {}
@@ -156,7 +175,7 @@ try:
         if args.screenshots:
             driver.save_screenshot(f"{args.screenshots}/status-acknowledged-en.png")
 
-    # 5. The console.
+    # 6. The console.
     console = driver.get_log("browser")
     check("browser console is empty", not console, json.dumps(console, ensure_ascii=False)[:2000])
 except Exception:
