@@ -9,7 +9,7 @@
 /// Out-of-order readings are not integrated (the held value already covered their time).
 ///
 /// A CO alarm's own decision (`"alarm": true` with `"alarm_kind": "co"`, protocol v1.1; a
-/// zigbee2mqtt `carbon_monoxide`) is a UL 2034 / GB 15322-style listed decision and raises
+/// zigbee2mqtt `carbon_monoxide`) is a listed (UL 2034-style) decision and raises
 /// `co` (critical, like the model's) at once (protocol v1 §1.1), except within the smoke
 /// rule's `test_window_s` after a `test` event. The alarm clears when the decision is off and
 /// the modelled COHb (if the detector reports ppm) is under the clear level.
