@@ -25,11 +25,14 @@ public struct CentreAddress: Sendable, Equatable, Hashable {
         public static let fireAlarm: UInt8 = 1
     }
 
-    /// Component types used by default (§8.2.1.2, table "部件类型").
+    /// Component types used by default (§8.2.1.2, table "部件类型"). The table has no carbon
+    /// monoxide detector: 74 气体探测器 (gas detector) is the nearest type (docs/centre-link.md).
     public enum ComponentType {
         public static let general: UInt8 = 0
         public static let fireDetector: UInt8 = 25
+        public static let spotHeatDetector: UInt8 = 31
         public static let smokeDetector: UInt8 = 40
+        public static let gasDetector: UInt8 = 74
     }
 
     /// The default system and component type of a device kind (docs/centre-link.md).
@@ -40,15 +43,28 @@ public struct CentreAddress: Sendable, Equatable, Hashable {
         }
     }
 
+    /// A detector's component type for an alarm of `type`: 31 for heat, 74 for CO, else 40.
+    public static func detectorComponentType(_ type: AlarmType) -> UInt8 {
+        switch type {
+        case .heat: return ComponentType.spotHeatDetector
+        case .co: return ComponentType.gasDetector
+        default: return ComponentType.smokeDetector
+        }
+    }
+
     /// The address of configured device `id`: its `registry.centre.devices` entry over the
     /// defaults (types from its kind, system address from `centre.system_address`, zone its
     /// floor or its unit's floor, position its 1-based place in `devices:`). Nil for an
     /// unknown device.
-    public static func of(device id: String, config: BuildingConfig, centre: CentreConfig) -> CentreAddress? {
+    ///
+    /// With `alarm`, a detector without a configured `component_type` reports a heat alarm
+    /// as 31 点型感温火灾探测器 and a CO alarm as 74 气体探测器: the element that alarmed.
+    public static func of(device id: String, alarm: AlarmType? = nil, config: BuildingConfig, centre: CentreConfig) -> CentreAddress? {
         guard let index = config.devices.firstIndex(where: { $0.id == id }) else { return nil }
         let d = config.devices[index]
         let m = centre.devices[id] ?? CentreDeviceMapping()
-        let types = defaultTypes(d.kind)
+        var types = defaultTypes(d.kind)
+        if d.kind == .smokeDetector, let alarm { types.component = detectorComponentType(alarm) }
         let floor = d.floor ?? d.unit.flatMap { config.unit($0)?.floor } ?? 0
         return CentreAddress(
             systemType: UInt8(clamping: m.systemType ?? Int(types.system)),
@@ -63,7 +79,7 @@ public struct CentreAddress: Sendable, Equatable, Hashable {
     /// unit, the unit's first smoke detector's (or a generic fire detector on the unit's
     /// floor at position 0 when it has none). Nil when the alarm has neither.
     public static func of(alarm key: AlarmKey, config: BuildingConfig, centre: CentreConfig) -> CentreAddress? {
-        if let device = key.device { return of(device: device, config: config, centre: centre) }
+        if let device = key.device { return of(device: device, alarm: key.type, config: config, centre: centre) }
         guard let unit = key.unit else { return nil }
         if let detector = config.devices.first(where: { $0.unit == unit && $0.kind == .smokeDetector }) {
             var a = of(device: detector.id, config: config, centre: centre)

@@ -233,8 +233,8 @@ public struct Pipeline {
         deps.statistics.increment("occupancy.estimates")
         deps.health.update { $0.occupancy[e.unit] = e }
         logger.info("occupancy estimate", metadata: [
-            "unit": "\(e.unit)", "estimated": "\(e.estimated)", "low": "\(e.low)", "high": "\(e.high)",
-            "registered": "\(e.registeredOccupants)", "group_rental_suspected": "\(e.groupRentalSuspected)",
+            "unit": "\(e.unit)", "estimated": "\(e.estimated)", "low": "\(e.low)", "high": "\(e.high)", "basis": "\(e.basis.rawValue)",
+            "day_estimated": "\(e.dayEstimated)", "registered": "\(e.registeredOccupants)", "group_rental_suspected": "\(e.groupRentalSuspected)",
         ])
         do {
             try deps.store.enqueue(deps.routing.current.plan.rows(for: e, createdAt: deps.clock.nowMs()))

@@ -259,13 +259,12 @@ public struct OccupancyRow: Sendable, Codable, Equatable {
         self.periodEnd = periodEnd
     }
 
-    /// A configured unit and its latest estimate (nil before the first period ends). The
-    /// rolling estimate is shown when there is one, else the last period's.
+    /// A configured unit and its latest estimate (nil before the first period ends): the
+    /// best estimate and its bounds, as the registry gets them.
     public init(unit: UnitConfig, latest e: OccupancyEstimate?) {
         self.init(
             unit: unit.id, floor: unit.floor, areaM2: unit.areaM2, registeredOccupants: unit.registeredOccupants,
-            estimatedOccupants: e.map { $0.rolling ?? $0.estimated }, low: e.map { $0.rollingLow ?? $0.low },
-            high: e.map { $0.rollingHigh ?? $0.high }, groupRentalSuspected: e?.groupRentalSuspected ?? false, reasons: e?.reasons ?? [],
+            estimatedOccupants: e?.estimated, low: e?.low, high: e?.high, groupRentalSuspected: e?.groupRentalSuspected ?? false, reasons: e?.reasons ?? [],
             periodEnd: e?.periodEnd)
     }
 

@@ -54,9 +54,13 @@ extension Store {
         public var unit: String
         public var periodStart: Int64
         public var periodEnd: Int64
+        /// The period's own figures (one day's use against the building's scale).
         public var estimated: Double
         public var low: Double
         public var high: Double
+        /// The best estimate and its bounds, as the registry got them (`estimated_occupants`,
+        /// `low`, `high`: the posterior over the rolling window, or the registration prior's
+        /// in a unit's first days); nil in rows written before protocol v1.1 without one.
         public var rolling: Double?
         public var rollingLow: Double?
         public var rollingHigh: Double?
@@ -85,21 +89,27 @@ extension Store {
 
         public init(_ e: OccupancyEstimate) {
             self.init(
-                unit: e.unit, periodStart: e.periodStart, periodEnd: e.periodEnd, estimated: e.estimated, low: e.low,
-                high: e.high, rolling: e.rolling, rollingLow: e.rollingLow, rollingHigh: e.rollingHigh,
+                unit: e.unit, periodStart: e.periodStart, periodEnd: e.periodEnd, estimated: e.dayEstimated, low: e.dayLow,
+                high: e.dayHigh, rolling: e.estimated, rollingLow: e.low, rollingHigh: e.high,
                 registered: e.registeredOccupants, groupRentalSuspected: e.groupRentalSuspected, reasons: e.reasons)
         }
 
         /// From a §3.2 occupancy body (an outbox payload); nil when a required member is missing.
+        /// Reads protocol v1.1 bodies (`estimated_occupants` the best estimate, the period's
+        /// own figures in `day_*`) and, for rows queued before an upgrade, v1.0 bodies (the
+        /// period's figures in `estimated_occupants`, the best estimate in `rolling_*`).
         public init?(registryBody b: JSONValue) {
             func int64(_ k: String) -> Int64? { b[k]?.doubleValue.flatMap { Int64(exactly: $0) } }
             guard let unit = b["unit"]?.stringValue, let start = int64("period_start"), let end = int64("period_end"),
                 let est = b["estimated_occupants"]?.doubleValue, let low = b["low"]?.doubleValue, let high = b["high"]?.doubleValue
             else { return nil }
+            let v11 = b["day_estimated_occupants"]?.doubleValue != nil
+            let day = v11 ? (b["day_estimated_occupants"]?.doubleValue, b["day_low"]?.doubleValue, b["day_high"]?.doubleValue) : (est, low, high)
+            guard let dayEst = day.0, let dayLow = day.1, let dayHigh = day.2 else { return nil }
             self.init(
-                unit: unit, periodStart: start, periodEnd: end, estimated: est, low: low, high: high,
-                rolling: b["rolling_estimate"]?.doubleValue, rollingLow: b["rolling_low"]?.doubleValue,
-                rollingHigh: b["rolling_high"]?.doubleValue,
+                unit: unit, periodStart: start, periodEnd: end, estimated: dayEst, low: dayLow, high: dayHigh,
+                rolling: v11 ? est : b["rolling_estimate"]?.doubleValue, rollingLow: v11 ? low : b["rolling_low"]?.doubleValue,
+                rollingHigh: v11 ? high : b["rolling_high"]?.doubleValue,
                 registered: b["registered_occupants"]?.doubleValue.flatMap { Int(exactly: $0.rounded()) } ?? 0,
                 groupRentalSuspected: b["group_rental_suspected"]?.boolValue ?? false,
                 reasons: b["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? [])

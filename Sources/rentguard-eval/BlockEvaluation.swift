@@ -51,15 +51,21 @@ struct BlockEvaluation {
         }
         var lines = ["Overcrowded block (\(sc.name), \(days) days, \(g.messages.count) meter messages, \(rejected) rejected):"]
         var mustFlagged = 0, must = 0, otherFlagged: [String] = [], mayFlagged: [String] = []
-        var absErr = 0.0, n = 0
+        var absErr = 0.0, n = 0, dayAbsErr = 0.0, regAbsErr = 0.0, allAbsErr = 0.0, all = 0
         for u in cfg.units {
             let truthDays = g.truth.occupancy.filter { $0.unit == u.id }
             let real = truthDays.first?.occupants ?? u.registeredOccupants
             let kind = g.truth.expectations.first { $0.type == "group_rental_suspected" && $0.unit == u.id }?.expect
             let es = out.filter { $0.unit == u.id }
             for e in es {
-                guard let ro = e.rolling, let t = truthDays.first(where: { $0.dayStartMs <= e.periodStart && e.periodStart < $0.dayEndMs }) else { continue }
-                absErr += abs(ro - Double(t.occupants))
+                guard let t = truthDays.first(where: { $0.dayStartMs <= e.periodStart && e.periodStart < $0.dayEndMs }) else { continue }
+                let real = Double(t.occupants)
+                allAbsErr += abs(e.estimated - real)  // what the registry files, every unit-day
+                all += 1
+                guard e.rolling != nil else { continue }
+                absErr += abs(e.estimated - real)
+                dayAbsErr += abs(e.dayEstimated - real)
+                regAbsErr += abs(Double(e.registeredOccupants) - real)
                 n += 1
             }
             let last = es.last { $0.rolling != nil }
@@ -80,7 +86,9 @@ struct BlockEvaluation {
                        prob.map { $0.serialized() } ?? ""))
             if verbose, let m = last?.evidence["meters"]?.arrayValue { for k in m { lines.append("    \(k.serialized())") } }
         }
-        lines.append(String(format: "  rolling MAE vs truth %.2f persons over %d unit-days", n > 0 ? absErr / Double(n) : .nan, n))
+        func mae(_ x: Double, _ k: Int) -> Double { k > 0 ? x / Double(k) : .nan }
+        lines.append(String(format: "  estimated_occupants (posterior) MAE vs truth %.2f persons, day-only figure %.2f, registered count %.2f, over the %d unit-days with a rolling window; estimated_occupants over all %d unit-days %.2f",
+                            mae(absErr, n), mae(dayAbsErr, n), mae(regAbsErr, n), n, all, mae(allAbsErr, all)))
         lines.append("  group rentals (must) flagged: \(mustFlagged) of \(must); units with no expected flag flagged: \(otherFlagged.isEmpty ? "none" : otherFlagged.joined(separator: ", ")); 'may' units flagged: \(mayFlagged.isEmpty ? "none" : mayFlagged.joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }

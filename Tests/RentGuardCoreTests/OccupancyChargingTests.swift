@@ -206,7 +206,7 @@ struct OccupancyChargingTests {
         // Charging enters the rolling posterior only: the day figures are the water's.
         #expect(out.estimates.count == base.estimates.count)
         for (x, y) in zip(out.estimates, base.estimates) {
-            #expect(x.unit == y.unit && x.periodStart == y.periodStart && x.estimated == y.estimated && x.low == y.low && x.high == y.high)
+            #expect(x.unit == y.unit && x.periodStart == y.periodStart && x.dayEstimated == y.dayEstimated && x.dayLow == y.dayLow && x.dayHigh == y.dayHigh)
         }
     }
 

@@ -85,7 +85,7 @@ import Testing
         for i in 0..<2 {
             let u = b.units[i]
             for e in out.estimates(of: u.id) where e.periodStart >= SyntheticBuilding.start + 14 * SyntheticBuilding.day {
-                #expect(abs(e.estimated - Double(u.people)) < 1.5, "\(u.id) day estimate \(e.estimated)")
+                #expect(abs(e.dayEstimated - Double(u.people)) < 1.5, "\(u.id) day estimate \(e.dayEstimated)")
                 #expect(abs(e.rolling! - Double(u.people)) < 1, "\(u.id) rolling \(e.rolling!)")
             }
         }
@@ -104,13 +104,13 @@ import Testing
         let out = b.run()
         let u0 = out.estimates(of: b.units[0].id)
         let day20 = try #require(u0.first { $0.periodStart == SyntheticBuilding.start + 20 * SyntheticBuilding.day })
-        #expect(abs(day20.estimated - Double(b.units[0].people)) < 1.2)
+        #expect(abs(day20.dayEstimated - Double(b.units[0].people)) < 1.2)
         let u1 = out.estimates(of: b.units[1].id)
         // The gap days have no estimate; none afterwards is inflated by the register difference.
         #expect(!u1.contains { $0.periodStart == SyntheticBuilding.start + 16 * SyntheticBuilding.day })
         #expect(!u1.contains { $0.periodStart == SyntheticBuilding.start + 17 * SyntheticBuilding.day })
         for e in u1 where e.periodStart >= SyntheticBuilding.start + 14 * SyntheticBuilding.day {
-            #expect(e.estimated < Double(b.units[1].people) + 1.5, "day \(e.periodStart): \(e.estimated)")
+            #expect(e.dayEstimated < Double(b.units[1].people) + 1.5, "day \(e.periodStart): \(e.dayEstimated)")
             #expect(e.rolling! < Double(b.units[1].people) + 1)
         }
         #expect(out.conditions.isEmpty)
@@ -126,7 +126,7 @@ import Testing
         #expect(!es.isEmpty)
         for e in es {
             #expect(abs(e.rolling! - 2) < 1, "rolling \(e.rolling!)")
-            #expect(abs(e.estimated - 2) < 1.5)
+            #expect(abs(e.dayEstimated - 2) < 1.5)
             #expect(!e.groupRentalSuspected)
         }
         let night = es.last?.evidence["meters"]?.arrayValue?.first?["night_base_l_per_h"]?.doubleValue
@@ -145,8 +145,8 @@ import Testing
         for e in es {
             let d = Int((e.periodStart - SyntheticBuilding.start) / SyntheticBuilding.day)
             if (18..<30).contains(d) {
-                #expect(e.estimated == 0, "day \(d): \(e.estimated)")
-                #expect(e.low == 0)
+                #expect(e.dayEstimated == 0, "day \(d): \(e.dayEstimated)")
+                #expect(e.dayLow == 0)
             }
             if let r = e.rolling { #expect(r < 3 + 1, "day \(d) rolling \(r)") }
             #expect(!e.groupRentalSuspected)
@@ -254,9 +254,46 @@ import Testing
         #expect(body["reasons"] == .array([]))
         #expect(body["low"]!.doubleValue! <= body["estimated_occupants"]!.doubleValue!)
         #expect(body["estimated_occupants"]!.doubleValue! <= body["high"]!.doubleValue!)
+        // v1.1: estimated_occupants, low, high are the posterior and its bounds; the day's own
+        // figures follow under their own names, and no rolling_* duplicates them.
+        let rolling = try #require(e.rolling)
+        #expect(body["estimated_occupants"] == .number(OccMath.round(rolling)))
+        #expect(body["low"] == .number(OccMath.round(try #require(e.rollingLow))))
+        #expect(body["high"] == .number(OccMath.round(try #require(e.rollingHigh))))
+        #expect(body["estimate_basis"] == "posterior")
+        #expect(body["day_estimated_occupants"] == .number(OccMath.round(e.dayEstimated)))
+        #expect(body["day_low"] == .number(OccMath.round(e.dayLow)))
+        #expect(body["day_high"] == .number(OccMath.round(e.dayHigh)))
+        #expect(body["rolling_estimate"] == nil && body["rolling_low"] == nil && body["rolling_high"] == nil)
         // The payload as sent gets sent_at in front and stays valid JSON.
         let payload = RegistryMessage.payload(body.serialized(), sentAt: 1)
         #expect(payload.hasPrefix("{\"sent_at\":1,\"message_id\":"))
+    }
+
+    /// Issue 27: `estimated_occupants` is the best estimate. Before the rolling window has
+    /// `min_rolling_days` usable days it is the registration prior's median (basis
+    /// `registration`), never the first day's raw figure; from then on it is the posterior.
+    @Test func estimatedOccupantsIsThePosteriorOrThePrior() throws {
+        var b = SyntheticBuilding.honest(count: 8, days: 10)
+        b.units[0].people = 6
+        b.units[0].registered = 2
+        let es = b.run().estimates(of: b.units[0].id)
+        let first = try #require(es.first)
+        #expect(first.rolling == nil)
+        #expect(first.basis == .registration)
+        #expect(first.estimated == 2, "the prior's median is the registration")
+        #expect(first.low <= 2 && 2 <= first.high)
+        #expect(first.dayEstimated != first.estimated, "the day's own figure (\(first.dayEstimated)) stays evidence")
+        let late = try #require(es.last)
+        let rolling = try #require(late.rolling)
+        #expect(late.basis == .posterior)
+        #expect(late.estimated == rolling && late.low == late.rollingLow && late.high == late.rollingHigh)
+        for e in es {
+            #expect(e.low <= e.estimated && e.estimated <= e.high)
+            let body = e.registryBody(building: "B1", gateway: "g", messageID: "m")
+            #expect(body["estimated_occupants"] == .number(OccMath.round(e.estimated)))
+            #expect(body["estimate_basis"] == .string(e.basis.rawValue))
+        }
     }
 
     @Test func sameInputSameOutput() {

@@ -27,10 +27,10 @@ import Testing
     }
 
     /// HEIMAN HS1CA-M exposes `carbon_monoxide, battery_low, battery`
-    /// (https://www.zigbee2mqtt.io/devices/HS1CA-M.html).
+    /// (https://www.zigbee2mqtt.io/devices/HS1CA-M.html): its decision is about CO (v1.1).
     @Test func carbonMonoxideAlarmAndBattery() throws {
         let r = try F.readings("zigbee2mqtt/flat101/co", #"{"battery":83,"battery_low":false,"carbon_monoxide":true,"linkquality":102}"#)
-        #expect(F.smoke(r) == SmokeTelemetry(batteryPct: 83, alarm: true))
+        #expect(F.smoke(r) == SmokeTelemetry(batteryPct: 83, alarm: true, alarmKind: .co))
     }
 
     /// Tuya JKD-816COM-Z exposes `carbon_monoxide, co, gas, gas_value, silence, self_test, fault`
@@ -38,7 +38,8 @@ import Testing
     /// (a per-model override), `co` is ppm.
     @Test func perModelOverride() throws {
         let r = try F.readings("zigbee2mqtt/flat101/gas", #"{"carbon_monoxide":false,"co":12,"gas":false,"gas_value":0,"silence":false,"self_test":true,"fault":false}"#)
-        #expect(F.smoke(r) == SmokeTelemetry(coPpm: 12, alarm: false))
+        // `carbon_monoxide` is the CO decision; `gas` (natural gas) stays the generic `alarm`.
+        #expect(F.smoke(r) == SmokeTelemetry(coPpm: 12, decisions: [.co: false, .smoke: false]))
         #expect(F.events(r).map(\.name) == [.test])
         // The same key on a device without that model is unknown, and ignored.
         let plain = try F.readings("zigbee2mqtt/flat101/smoke", #"{"smoke":false,"self_test":true}"#)

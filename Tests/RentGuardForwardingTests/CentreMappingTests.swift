@@ -60,6 +60,29 @@ struct CentreMappingTests {
         #expect(CentreReport(json: try JSONParser.parse(raised.json.serialized())) == raised)
     }
 
+    /// Issue 27: a CO or heat detector's alarm reaches the centre as what it is. The standard's
+    /// component types give 31 点型感温火灾探测器 for a heat detector and have no CO detector
+    /// (74 气体探测器 is the nearest); its status word has no CO bit, so CO sets 火警 (bit 1)
+    /// and says 一氧化碳 in the description. A configured component_type still wins.
+    @Test func coAndHeatAlarmsKeepTheirComponentTypeAndWords() throws {
+        let c = Self.config()
+        let centre = c.registry.centre!
+        let co = try #require(CentreReport.of(Self.transition(.co, device: "SD-201", unit: "201"), config: c, centre: centre))
+        #expect(co.address.componentType == 74)
+        #expect(co.address.zone == 2 && co.address.position == 1)
+        #expect(co.status.rawValue == 0x0003)
+        #expect(co.description == "201室一氧化碳报警")
+        let coCleared = try #require(CentreReport.of(Self.transition(.co, device: "SD-201", unit: "201", state: .cleared), config: c, centre: centre))
+        #expect(coCleared.status.rawValue == 0x0001 && coCleared.description == "201室一氧化碳报警恢复")
+        let heat = try #require(CentreReport.of(Self.transition(.heat, device: "SD-201", unit: "201"), config: c, centre: centre))
+        #expect(heat.address.componentType == 31)
+        #expect(heat.status.rawValue == 0x0003)
+        #expect(heat.description == "201室高温报警")
+        #expect(try #require(CentreReport.of(Self.transition(.smoke, device: "SD-201", unit: "201"), config: c, centre: centre)).address.componentType == 40)
+        let configured = Self.config(devices: ["SD-201": CentreDeviceMapping(componentType: 42)])
+        #expect(try #require(CentreReport.of(Self.transition(.co, device: "SD-201", unit: "201"), config: configured, centre: configured.registry.centre!)).address.componentType == 42)
+    }
+
     @Test func faultsSetTheFaultBitsAndOtherTypesAreNotSent() throws {
         let c = Self.config()
         let centre = c.registry.centre!

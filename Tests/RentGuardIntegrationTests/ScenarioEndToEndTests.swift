@@ -121,8 +121,13 @@ struct ScenarioEndToEndTests {
         let occupancy = r.messages.filter { $0.topic == "registry/block-b/occupancy" }.compactMap { try? JSONParser.parse($0.payload) }
         #expect(!occupancy.isEmpty, "occupancy messages reach the registry")
         for o in occupancy {
-            for field in ["message_id", "building", "gateway", "sent_at", "unit", "period_start", "period_end", "estimated_occupants", "low", "high", "registered_occupants", "area_m2", "group_rental_suspected", "reasons"] {
+            for field in ["message_id", "building", "gateway", "sent_at", "unit", "period_start", "period_end", "estimated_occupants", "low", "high", "registered_occupants", "area_m2", "group_rental_suspected", "reasons",
+                          "estimate_basis", "day_estimated_occupants", "day_low", "day_high"] {
                 #expect(o[field] != nil, "occupancy message lacks \(field)")
+            }
+            // v1.1: estimated_occupants is the best estimate, inside its own bounds.
+            if let e = o["estimated_occupants"]?.doubleValue, let lo = o["low"]?.doubleValue, let hi = o["high"]?.doubleValue {
+                #expect(lo <= e && e <= hi, "\(o.serialized())")
             }
         }
         let alarms = r.messages.filter { $0.topic == "registry/block-b/alarms" }.compactMap { try? JSONParser.parse($0.payload) }

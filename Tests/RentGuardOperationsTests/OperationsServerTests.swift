@@ -269,8 +269,8 @@ func parsePrometheusText(_ text: String) throws -> (samples: [PrometheusSample],
         let unit = UnitConfig(id: "301", floor: 3, areaM2: 20, registeredOccupants: 2)
         #expect(OccupancyRow(unit: unit, latest: nil) == OccupancyRow(unit: "301", floor: 3, areaM2: 20, registeredOccupants: 2))
         let e = OccupancyEstimate(
-            unit: "301", periodStart: 0, periodEnd: 86_400_000, estimated: 5, low: 4, high: 6, rolling: 6.5, rollingLow: 5.5,
-            rollingHigh: 7.5, registeredOccupants: 2, areaM2: 20, groupRentalSuspected: true, reasons: ["3.1 m² per person"],
+            unit: "301", periodStart: 0, periodEnd: 86_400_000, estimated: 6.5, low: 5.5, high: 7.5, basis: .posterior,
+            dayEstimated: 5, dayLow: 4, dayHigh: 6, rolling: 6.5, rollingLow: 5.5, rollingHigh: 7.5, registeredOccupants: 2, areaM2: 20, groupRentalSuspected: true, reasons: ["3.1 m² per person"],
             publicVenueManaged: false, evidence: .null)
         let row = OccupancyRow(unit: unit, latest: e)
         #expect(row.estimatedOccupants == 6.5 && row.low == 5.5 && row.high == 7.5)

@@ -14,19 +14,31 @@ public struct SmokeTelemetry: Sendable, Equatable {
     public var temperatureC: Double?
     public var coPpm: Double?
     public var batteryPct: Double?
-    /// The detector's own listed alarm decision.
-    public var alarm: Bool?
+    /// The detector's own listed alarm decisions, by what each is about: protocol v1's
+    /// `alarm` under its `alarm_kind` (smoke when absent). A device profile may carry
+    /// several (a zigbee2mqtt detector publishing `smoke` and `carbon_monoxide` side by side).
+    public var decisions: [AlarmKind: Bool]
 
+    /// - Parameters:
+    ///   - alarm: the detector's decision (protocol v1 `alarm`), about `alarmKind`.
+    ///   - decisions: further decisions; `alarm` is added under `alarmKind`.
     public init(
         obscurationPctPerM: Double? = nil, temperatureC: Double? = nil, coPpm: Double? = nil,
-        batteryPct: Double? = nil, alarm: Bool? = nil
+        batteryPct: Double? = nil, alarm: Bool? = nil, alarmKind: AlarmKind = .smoke, decisions: [AlarmKind: Bool] = [:]
     ) {
         self.obscurationPctPerM = obscurationPctPerM
         self.temperatureC = temperatureC
         self.coPpm = coPpm
         self.batteryPct = batteryPct
-        self.alarm = alarm
+        self.decisions = decisions
+        if let alarm { self.decisions[alarmKind] = alarm }
     }
+
+    /// Whether the detector is in alarm of any kind (nil when the message carried no decision).
+    public var alarm: Bool? { decisions.isEmpty ? nil : decisions.values.contains(true) }
+
+    /// The detector's decision about `kind`, if the message carried one.
+    public func decision(_ kind: AlarmKind) -> Bool? { decisions[kind] }
 }
 
 public enum PortState: String, Sendable, Equatable, CaseIterable {

@@ -311,9 +311,20 @@ public struct OccupancyEstimator: Sendable {
             if let post = posterior { evFields.append(("posterior", Self.posteriorJSON(post, registered: unit.registeredOccupants))) }
             evFields.append(("group_rental", .object(grEvidence)))
             let evidence: JSONValue = .object(evFields)
+            // The registry's figures (protocol v1.1 §3.2): the posterior, or before the window
+            // has enough days the registration prior's median and bounds.
+            let best: (est: Double, low: Double, high: Double)
+            if let r = rolling {
+                best = r
+            } else {
+                let prior = OccupancyPosterior(
+                    p: s.prior.probabilities(registered: unit.registeredOccupants, maxPersons: s.maxPersons), baseline: nil, changeProbability: nil)
+                best = (prior.median, prior.quantile(tail), prior.quantile(1 - tail))
+            }
             out.estimates.append(
                 OccupancyEstimate(
-                    unit: unit.id, periodStart: start, periodEnd: end, estimated: day.est, low: day.low, high: day.high,
+                    unit: unit.id, periodStart: start, periodEnd: end, estimated: best.est, low: best.low, high: best.high,
+                    basis: posterior == nil ? .registration : .posterior, dayEstimated: day.est, dayLow: day.low, dayHigh: day.high,
                     rolling: rolling?.est, rollingLow: rolling?.low, rollingHigh: rolling?.high,
                     registeredOccupants: unit.registeredOccupants, areaM2: unit.areaM2,
                     groupRentalSuspected: trackers[u].active, reasons: reasons, publicVenueManaged: publicVenue,

@@ -293,7 +293,7 @@ public enum OccupancyMeterKind: String, Sendable, Equatable, CaseIterable, Hasha
     /// night is use (batteries are charged overnight), never a base load.
     var subtractsNightBase: Bool { self != .charging }
 
-    /// Whether the kind enters the day figures (`estimated_occupants`, `low`, `high`): a day
+    /// Whether the kind enters the day figures (`day_estimated_occupants`, `day_low`, `day_high`): a day
     /// without a charge says nothing about who was home (a battery lasts days), so charging
     /// enters the rolling posterior only.
     var entersDayEstimate: Bool { self != .charging }

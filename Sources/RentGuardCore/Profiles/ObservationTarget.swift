@@ -2,14 +2,23 @@
 /// an event (raised when the value is true), the device's online status, or nothing.
 public enum ObservationTarget: Sendable, Equatable, Hashable {
     case field(TelemetryField)
+    /// The detector's own decision about one kind (`smoke_alarm`, `heat_alarm`, `co_alarm`):
+    /// a flag, like `alarm`, whose kind is fixed by the mapping (v1.1).
+    case decision(AlarmKind)
+    /// What the message's `alarm` is about (`alarm_kind`): a string, `smoke`, `heat` or `co` (v1.1).
+    case alarmKind
     case event(DeviceEvent.Name)
     case online
     case ignore
 
-    /// `temperature_c`, `alarm`, `tamper`, `online`, `ignore`, …
+    /// `temperature_c`, `alarm`, `co_alarm`, `alarm_kind`, `tamper`, `online`, `ignore`, …
     public init?(_ name: String) {
         if let f = TelemetryField(rawValue: name) {
             self = .field(f)
+        } else if let k = AlarmKind.allCases.first(where: { $0.targetName == name }) {
+            self = .decision(k)
+        } else if name == "alarm_kind" {
+            self = .alarmKind
         } else if let e = DeviceEvent.Name(rawValue: name) {
             self = .event(e)
         } else if name == "online" {
@@ -24,6 +33,8 @@ public enum ObservationTarget: Sendable, Equatable, Hashable {
     public var name: String {
         switch self {
         case let .field(f): return f.rawValue
+        case let .decision(k): return k.targetName
+        case .alarmKind: return "alarm_kind"
         case let .event(e): return e.rawValue
         case .online: return "online"
         case .ignore: return "ignore"
@@ -33,13 +44,17 @@ public enum ObservationTarget: Sendable, Equatable, Hashable {
     /// Every target name a configuration may use for a device of `kind`.
     public static func names(for kind: DeviceKind) -> [String] {
         TelemetryField.allCases.filter { $0.kinds.contains(kind) }.map(\.rawValue)
+            + (kind == .smokeDetector ? AlarmKind.allCases.map(\.targetName) + ["alarm_kind"] : [])
             + DeviceEvent.Name.allCases.map(\.rawValue) + ["online", "ignore"]
     }
 
     /// Whether a device of `kind` can carry this target.
     public func applies(to kind: DeviceKind) -> Bool {
-        if case let .field(f) = self { return f.kinds.contains(kind) }
-        return true
+        switch self {
+        case let .field(f): return f.kinds.contains(kind)
+        case .decision, .alarmKind: return kind == .smokeDetector
+        default: return true
+        }
     }
 }
 

@@ -5,7 +5,11 @@ public struct ReadingBuilder: Sendable {
     public let device: String
     public let kind: DeviceKind
     private var values: [TelemetryField: Double] = [:]
+    /// The message's `alarm` (its kind from `alarm_kind`, smoke by default).
     private var flag: Bool?
+    private var flagKind: AlarmKind?
+    /// Decisions whose kind the mapping fixes (`co_alarm`, …).
+    private var decisions: [AlarmKind: Bool] = [:]
     private var events: [DeviceEvent] = []
     private var online: Bool?
     private var ports: [ChargerPortReading] = []
@@ -15,7 +19,7 @@ public struct ReadingBuilder: Sendable {
         self.kind = kind
     }
 
-    public var isEmpty: Bool { values.isEmpty && flag == nil && events.isEmpty && online == nil && ports.isEmpty }
+    public var isEmpty: Bool { values.isEmpty && flag == nil && decisions.isEmpty && events.isEmpty && online == nil && ports.isEmpty }
 
     /// A number for `field`, checked against its range; `source` names it in a rejection.
     public mutating func set(_ field: TelemetryField, _ value: Double, source: String) throws(Rejection) {
@@ -29,10 +33,19 @@ public struct ReadingBuilder: Sendable {
         values[field] = value
     }
 
+    /// The message's `alarm`: any key mapped to it that is true makes the decision true.
     public mutating func setFlag(_ value: Bool) {
-        // Any alarm key that is true makes the detector's decision true (smoke or CO).
         flag = (flag ?? false) || value
     }
+
+    /// A decision about `kind` (`smoke_alarm`, `heat_alarm`, `co_alarm`): any key mapped to
+    /// it that is true makes it true.
+    public mutating func setDecision(_ kind: AlarmKind, _ value: Bool) {
+        decisions[kind] = (decisions[kind] ?? false) || value
+    }
+
+    /// What the message's `alarm` is about (`alarm_kind`).
+    public mutating func setAlarmKind(_ kind: AlarmKind) { flagKind = kind }
 
     public mutating func event(_ name: DeviceEvent.Name, port: Int? = nil, detail: String? = nil) {
         events.append(DeviceEvent(name: name, port: port, detail: detail))
@@ -55,6 +68,16 @@ public struct ReadingBuilder: Sendable {
             return
         case let .field(f) where f.isFlag:
             setFlag(try Self.flag(value, when: mapping?.when, source: source, device: device))
+        case let .decision(k):
+            setDecision(k, try Self.flag(value, when: mapping?.when, source: source, device: device))
+        case .alarmKind:
+            guard let s = value.stringValue else {
+                throw Rejection(.wrongType, "'\(source)' must be smoke, heat or co, got a \(value.typeName)", device: device)
+            }
+            guard let k = AlarmKind(rawValue: s.lowercased()) else {
+                throw Rejection(.outOfRange, "'\(source)' '\(Rejection.printable(s, limit: 40))' is not smoke, heat or co", device: device)
+            }
+            setAlarmKind(k)
         case let .field(f):
             let n = try Self.number(value, source: source, device: device)
             try set(f, n * (mapping?.scale ?? 1) + (mapping?.offset ?? 0), source: source)
@@ -84,10 +107,12 @@ public struct ReadingBuilder: Sendable {
         let v = values
         switch kind {
         case .smokeDetector:
-            guard !v.isEmpty || flag != nil else { return nil }
+            var d = decisions
+            if let flag { d[flagKind ?? .smoke] = (d[flagKind ?? .smoke] ?? false) || flag }
+            guard !v.isEmpty || !d.isEmpty else { return nil }
             return .smoke(SmokeTelemetry(
                 obscurationPctPerM: v[.smokeObscuration], temperatureC: v[.temperature], coPpm: v[.coPpm],
-                batteryPct: v[.batteryPct], alarm: flag))
+                batteryPct: v[.batteryPct], decisions: d))
         case .powerMeter:
             // Voltage alone is not a power reading (protocol v1 requires one of the others).
             guard v[.powerW] != nil || v[.currentA] != nil || v[.energyKWh] != nil || v[.residualCurrentMA] != nil else { return nil }

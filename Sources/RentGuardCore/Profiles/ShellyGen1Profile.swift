@@ -53,7 +53,10 @@ public struct ShellyGen1Profile: DeviceProfile {
                 switch value {
                 case "off": b.event(.relayOff, port: isCharger ? port : nil)
                 case "on": b.event(.relayOn, port: isCharger ? port : nil)
-                default: return []  // "overpower" and others: not a command's answer
+                case "overpower": return []  // the relay tripped on its own limit: not a command's answer
+                case "": throw Rejection(.missingField, "relay/\(i) is empty: expected on, off or overpower", device: device.id)
+                default:
+                    throw Rejection(.outOfRange, "relay/\(i) '\(Rejection.printable(value, limit: 40))' is not on, off or overpower", device: device.id)
                 }
             case ("relay", "power"?):
                 let w = try number()

@@ -47,10 +47,16 @@ public struct ShellyGen2Profile: DeviceProfile {
             }
             if t == "\(prefix)/events/rpc" {
                 let m = try object(payload)
-                let method = m.first { $0.0 == "method" }?.1.stringValue
+                guard let methodValue = m.first(where: { $0.0 == "method" })?.1 else {
+                    throw Rejection(.missingField, "an RPC notification has no 'method'", device: device.id)
+                }
+                guard let method = methodValue.stringValue else {
+                    throw Rejection(.wrongType, "'method' must be a string, got a \(methodValue.typeName)", device: device.id)
+                }
+                // NotifyEvent and others carry nothing the gateway uses.
                 guard method == "NotifyStatus" || method == "NotifyFullStatus" else { return [] }
                 guard case let .object(params)? = m.first(where: { $0.0 == "params" })?.1 else {
-                    throw Rejection(.missingField, "\(method ?? "") has no 'params' object", device: device.id)
+                    throw Rejection(.missingField, "\(method) has no 'params' object", device: device.id)
                 }
                 var ts = receivedAt
                 var fromDevice = false
@@ -62,7 +68,12 @@ public struct ShellyGen2Profile: DeviceProfile {
                     fromDevice = true
                 }
                 for (component, value) in params where component != "ts" {
-                    guard case let .object(status) = value else { continue }
+                    guard case let .object(status) = value else {
+                        guard !Self.readsComponent(component) else {
+                            throw Rejection(.wrongType, "'params.\(Rejection.printable(component, limit: 40))' must be an object, got a \(value.typeName)", device: device.id)
+                        }
+                        continue
+                    }
                     try read(component: component, status, into: &b, relayChange: method == "NotifyStatus")
                 }
                 return try b.readings(ts: ts, fromDevice: fromDevice)
@@ -85,7 +96,13 @@ public struct ShellyGen2Profile: DeviceProfile {
             return try ReadingBuilder.number(v, source: "\(component).\(k)", device: device.id)
         }
         func energyWh() throws(Rejection) -> Double? {
-            guard case let .object(a)? = s.first(where: { $0.0 == "aenergy" })?.1, let v = a.first(where: { $0.0 == "total" })?.1 else { return nil }
+            guard let e = s.first(where: { $0.0 == "aenergy" })?.1 else { return nil }
+            if case .null = e { return nil }
+            guard case let .object(a) = e else {
+                throw Rejection(.wrongType, "'\(component).aenergy' must be an object, got a \(e.typeName)", device: device.id)
+            }
+            guard let v = a.first(where: { $0.0 == "total" })?.1 else { return nil }
+            if case .null = v { return nil }
             return try ReadingBuilder.number(v, source: "\(component).aenergy.total", device: device.id)
         }
         switch type {
@@ -124,6 +141,11 @@ public struct ShellyGen2Profile: DeviceProfile {
         default:
             return
         }
+    }
+
+    /// Whether `component` (`switch:0`, `em1:0`, `em1data:0`) is of a type this profile reads.
+    static func readsComponent(_ component: String) -> Bool {
+        ["switch", "em1", "em1data"].contains(component.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "")
     }
 
     public func encode(_ command: DeviceCommand) -> OutgoingMessage? {

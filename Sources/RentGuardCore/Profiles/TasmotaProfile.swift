@@ -71,27 +71,41 @@ public struct TasmotaProfile: DeviceProfile {
             guard t.hasPrefix(prefix) else { throw unknownTopic(t) }
             let leaf = String(t.dropFirst(prefix.count))
             if leaf == "RESULT" {
-                for (k, v) in try object(payload) where k.hasPrefix("POWER") {
-                    guard let s = v.stringValue else { continue }
+                // Replies to other commands (`{"Dimmer":40}`, `{"PowerOnState":3}`) carry no
+                // relay key and give nothing; a relay key must hold ON or OFF.
+                for (k, v) in try object(payload) where Self.isRelayKey(k) {
+                    guard let s = v.stringValue else {
+                        throw Rejection(.wrongType, "'\(k)' must be \"ON\" or \"OFF\", got a \(v.typeName)", device: device.id)
+                    }
                     try relay(key: k, state: s, into: &b)
                 }
-            } else if leaf.hasPrefix("POWER") {
+            } else if Self.isRelayKey(leaf) {
                 try relay(key: leaf, state: text(payload), into: &b)
             }
+            // Other `stat/` leaves (`STATUS8`, `UPGRADE`, …) carry nothing the gateway uses.
             return try b.readings(ts: receivedAt, fromDevice: false)
         }
     }
 
+    /// `POWER` or `POWER` and digits: a relay's state (a key or a `stat/` leaf).
+    static func isRelayKey(_ k: String) -> Bool {
+        k.hasPrefix("POWER") && k.utf8.dropFirst(5).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
     /// `POWER` / `POWER<n>` = `ON` / `OFF` → a relay event (port n for a charger; only this
-    /// meter's own channel for a power meter).
+    /// meter's own channel for a power meter). Anything else is rejected with its reason.
     private func relay(key: String, state: String, into b: inout ReadingBuilder) throws(Rejection) {
-        let n = key == "POWER" ? 1 : Int(key.dropFirst(5))
-        guard let n, n >= 1 else { return }
+        let digits = key.utf8.dropFirst(5)
+        // At most two digits before converting: no arithmetic on an unbounded number.
+        guard let n = digits.isEmpty ? 1 : digits.count <= 2 ? Int(String(key.dropFirst(5))) : nil, (1...32).contains(n) else {
+            throw Rejection(.outOfRange, "'\(Rejection.printable(key, limit: 40))' is not a relay: Tasmota's are POWER1...POWER32", device: device.id)
+        }
         let name: DeviceEvent.Name
         switch state.uppercased() {
         case "OFF": name = .relayOff
         case "ON": name = .relayOn
-        default: return
+        case "": throw Rejection(.missingField, "'\(key)' is empty: expected ON or OFF", device: device.id)
+        default: throw Rejection(.outOfRange, "'\(key)' = '\(Rejection.printable(state, limit: 40))' is not ON or OFF", device: device.id)
         }
         if device.kind == .charger {
             b.event(name, port: n)

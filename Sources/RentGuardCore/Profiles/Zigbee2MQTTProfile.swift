@@ -3,7 +3,8 @@
 /// - State: `zigbee2mqtt/<friendly name>` (the device's `topic`), a JSON object with the
 ///   device's exposes (https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html).
 ///   Each message is the device's whole state, so it becomes one telemetry reading (the
-///   detector's own `smoke` / `carbon_monoxide` decision as protocol v1 `alarm`, `battery`,
+///   detector's own decisions with their kinds: `smoke` → smoke, `carbon_monoxide` → CO,
+///   `heat` / `high_temperature` → heat, protocol v1.1 `alarm` with `alarm_kind`; `battery`,
 ///   `temperature`, `co`) plus an event for each flag that is true (`tamper`,
 ///   `battery_low`, `test`).
 /// - Availability: `<topic>/availability`, `{"state":"online"|"offline"}` or the legacy
@@ -21,10 +22,17 @@ public struct Zigbee2MQTTProfile: DeviceProfile {
     let targets: [String: (ObservationTarget, FieldMapping)]
 
     /// Keys every zigbee2mqtt alarm publishes under its generic exposes
-    /// (https://www.zigbee2mqtt.io/guide/usage/exposes.html).
+    /// (https://www.zigbee2mqtt.io/guide/usage/exposes.html). Each binary alarm is the
+    /// detector's decision of its own kind (protocol v1.1 `alarm_kind`): `smoke` ("indicates
+    /// whether the device detected smoke"), `carbon_monoxide` ("… detected carbon
+    /// monoxide"). `heat` and `high_temperature` are not generic exposes; on a detector that
+    /// publishes them they can only be its heat decision, so they are read as one rather than
+    /// ignored (a model whose key means something else overrides it below).
     public static let defaultKeys: [String: FieldMapping] = [
-        "smoke": FieldMapping(to: "alarm"),
-        "carbon_monoxide": FieldMapping(to: "alarm"),
+        "smoke": FieldMapping(to: "smoke_alarm"),
+        "carbon_monoxide": FieldMapping(to: "co_alarm"),
+        "heat": FieldMapping(to: "heat_alarm"),
+        "high_temperature": FieldMapping(to: "heat_alarm"),
         "temperature": FieldMapping(to: "temperature_c"),
         "co": FieldMapping(to: "co_ppm"),
         "battery": FieldMapping(to: "battery_pct"),
@@ -46,6 +54,10 @@ public struct Zigbee2MQTTProfile: DeviceProfile {
         // https://www.zigbee2mqtt.io/devices/JKD-816COM-Z.html — CO and gas alarm: `self_test`
         // is the test flag; `gas` is a (natural gas) alarm decision.
         "JKD-816COM-Z": ["self_test": FieldMapping(to: "test"), "gas": FieldMapping(to: "alarm")],
+        // https://www.zigbee2mqtt.io/devices/HESZB-120.html — Develco / frient 94431 heat alarm
+        // ("Fire detector with siren", a thermal detector with no smoke chamber): its IAS
+        // alarm is exposed as `smoke`, and is the heat decision.
+        "HESZB-120": ["smoke": FieldMapping(to: "heat_alarm")],
     ]
 
     public init(device: DeviceConfig, topic: String, environment: ProfileEnvironment) throws(ProfileError) {

@@ -19,8 +19,19 @@ public enum AlarmSummary {
         if let u = alarm.key.unit { en += ", unit \(u)" } else if let loc = alarm.location { en += ", \(loc)" }
         if let floor { en += ", floor \(floor)" }
         if let port = alarm.key.port { en += ", port \(port)" }
-        return zh.joined(separator: " ") + " / " + en
+        var zhText = zh.joined(separator: " ")
+        if alarm.state == .raised || alarm.state == .escalated, let a = advice[type.rawValue] {
+            zhText += "，" + a.zh
+            en += ": " + a.en
+        }
+        return zhText + " / " + en
     }
+
+    /// What to do where tenants must act differently from a smoke alarm: CO poisons without
+    /// a smell, so ventilate, leave, and light no flame (the usual advice for a gas alarm).
+    static let advice: [String: (zh: String, en: String)] = [
+        "co": ("请开窗通风、立即撤离、勿用明火", "open windows, get out, no open flame"),
+    ]
 
     static let stateZH: [AlarmState: String] = [.raised: "", .escalated: "（升级）", .acknowledged: "（已确认）", .cleared: "（已解除）"]
     static let stateEN: [AlarmState: String] = [.raised: "", .escalated: " (escalated)", .acknowledged: " (acknowledged)", .cleared: " (cleared)"]

@@ -140,12 +140,20 @@ public struct ProtocolDecoder: Sendable {
     static func telemetry(kind: DeviceKind, _ f: Fields, ports portNumbers: ClosedRange<Int> = FieldLimits.portNumber) throws -> Telemetry {
         switch kind {
         case .smokeDetector:
+            // v1.1: what the detector's own `alarm` decision is about; smoke when absent.
+            var kind = AlarmKind.smoke
+            if let k = try f.string("alarm_kind") {
+                guard let parsed = AlarmKind(rawValue: k) else {
+                    throw Rejection(.outOfRange, "'alarm_kind' '\(Rejection.printable(k, limit: 40))' is not smoke, heat or co", device: f.device)
+                }
+                kind = parsed
+            }
             let t = SmokeTelemetry(
                 obscurationPctPerM: try f.number("smoke_obscuration_pct_per_m", FieldLimits.obscurationPctPerM),
                 temperatureC: try f.number("temperature_c", FieldLimits.temperatureC),
                 coPpm: try f.number("co_ppm", FieldLimits.coPpm),
                 batteryPct: try f.number("battery_pct", FieldLimits.batteryPct),
-                alarm: try f.bool("alarm"))
+                alarm: try f.bool("alarm"), alarmKind: kind)
             guard t.obscurationPctPerM != nil || t.temperatureC != nil || t.coPpm != nil || t.alarm != nil || t.batteryPct != nil else {
                 throw Rejection(.missingField, "smoke_detector telemetry has none of smoke_obscuration_pct_per_m, temperature_c, co_ppm, battery_pct, alarm", device: f.device)
             }

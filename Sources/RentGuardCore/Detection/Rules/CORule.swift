@@ -7,6 +7,12 @@
 /// 30 ppm never alarms (equilibrium 4.8 %); 70 ppm alarms after ≈ 100 min (UL 2034:
 /// 60–240); 150 ppm after ≈ 24 min (10–50); 400 ppm after ≈ 7.6 min (4–15).
 /// Out-of-order readings are not integrated (the held value already covered their time).
+///
+/// A CO alarm's own decision (`"alarm": true` with `"alarm_kind": "co"`, protocol v1.1; a
+/// zigbee2mqtt `carbon_monoxide`) is a listed (UL 2034-style) decision and raises
+/// `co` (critical, like the model's) at once (protocol v1 §1.1), except within the smoke
+/// rule's `test_window_s` after a `test` event. The alarm clears when the decision is off and
+/// the modelled COHb (if the detector reports ppm) is under the clear level.
 public struct CORule: DetectionRule {
     public static let id = "co"
     public static let deviceKinds: [DeviceKind] = [.smokeDetector]
@@ -52,6 +58,11 @@ public struct CORule: DetectionRule {
 
     private var params: [Params]
     private var state: [State]
+    /// The detector's own CO decision, and the test window (not kept across restarts: a
+    /// detector repeats its state, and the active alarm is restored from the store).
+    private var flag: [Bool]
+    private var testUntil: [Int64]
+    private var testMs: [Int64]
 
     /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
     private let subset: DeviceSubset
@@ -70,6 +81,9 @@ public struct CORule: DetectionRule {
             return p
         }
         state = Array(repeating: State(), count: subset.count)
+        flag = Array(repeating: false, count: subset.count)
+        testUntil = Array(repeating: .min, count: subset.count)
+        testMs = subset.map(config) { thresholds.ms(SmokeRule.id, SmokeRule.testWindow, device: $0.id) }
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
@@ -85,18 +99,39 @@ public struct CORule: DetectionRule {
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
         guard let slot = subset.index(ofSlot: slot) else { return }
-        guard isLatest, case let .telemetry(.smoke(t)) = reading.observation, let ppm = t.coPpm else { return }
+        if case let .event(e) = reading.observation, e.name == .test {
+            testUntil[slot] = max(testUntil[slot], reading.ts + testMs[slot])
+            return
+        }
+        guard isLatest, case let .telemetry(.smoke(t)) = reading.observation else { return }
+        let decision = t.decision(.co)
+        guard t.coPpm != nil || decision != nil else { return }
         let p = params[slot]
         var s = state[slot]
         defer { state[slot] = s }
+        let key = AlarmKey(type: .co, device: device.id, unit: device.unit)
+        if let decision { flag[slot] = decision && reading.ts > testUntil[slot] }
+        guard let ppm = t.coPpm else {
+            // The detector's decision alone (a CO alarm that publishes no concentration).
+            if flag[slot], !s.asserted {
+                s.asserted = true
+                out.append(.active(key, .critical, at: reading.ts, evidence: detectorEvidence(p, s, ppm: nil, reading.ts), clearHoldMs: p.holdMs))
+            } else if !flag[slot], s.asserted, s.lastTs == .min || s.cohb < p.clear {
+                s.asserted = false
+                out.append(.normal(key, at: reading.ts, clearHoldMs: p.holdMs))
+            }
+            return
+        }
         if s.lastTs != .min {
             let dt = Double(min(reading.ts - s.lastTs, p.maxGapMs))
             if dt > 0 { s.cohb = Self.integrate(cohb: s.cohb, ppm: s.lastPpm, dtMs: dt, k: p.k, tauMs: p.tauMs) }
         }
         s.lastPpm = ppm
         s.lastTs = reading.ts
-        let key = AlarmKey(type: .co, device: device.id, unit: device.unit)
-        if !s.asserted, s.cohb >= p.alarm {
+        if flag[slot], !s.asserted {
+            s.asserted = true
+            out.append(.active(key, .critical, at: reading.ts, evidence: detectorEvidence(p, s, ppm: ppm, reading.ts), clearHoldMs: p.holdMs))
+        } else if !s.asserted, s.cohb >= p.alarm {
             s.asserted = true
             var ev = Evidence(rule: Self.id, trigger: "cohb_model")
             ev.add("co_ppm", ppm)
@@ -105,10 +140,21 @@ public struct CORule: DetectionRule {
             ev.add("time_constant_min", p.tauMs / 60_000)
             ev.add("reading_ts", reading.ts)
             out.append(.active(key, .critical, at: reading.ts, evidence: ev.json, clearHoldMs: p.holdMs))
-        } else if s.asserted, s.cohb < p.clear {
+        } else if s.asserted, !flag[slot], s.cohb < p.clear {
             s.asserted = false
             out.append(.normal(key, at: reading.ts, clearHoldMs: p.holdMs))
         }
+    }
+
+    /// The evidence of a CO alarm raised on the detector's own decision.
+    private func detectorEvidence(_ p: Params, _ s: State, ppm: Double?, _ ts: Int64) -> JSONValue {
+        var ev = Evidence(rule: Self.id, trigger: "detector_alarm")
+        ev.add("alarm_kind", AlarmKind.co.rawValue)
+        ev.add("co_ppm", ppm)
+        if s.lastTs != .min { ev.add("modelled_cohb_pct", (s.cohb * 100).rounded() / 100) }
+        ev.add("alarm_cohb_pct", p.alarm)
+        ev.add("reading_ts", ts)
+        return ev.json
     }
 }
 

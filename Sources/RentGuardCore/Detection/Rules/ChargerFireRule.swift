@@ -3,7 +3,7 @@
 /// The charger side counts when any port's plug is at or over `hazard_temperature_c`, or
 /// rising at `hazard_rise_c_per_min` or more, or the cabinet is at or over the ambient
 /// alarm level. The detector side counts when a detector listed in the charger's `near`
-/// (or listing the charger in its own `near`) reports its alarm flag (outside a test),
+/// (or listing the charger in its own `near`) reports its own smoke or heat decision (outside a test),
 /// obscuration at or over the smoke alarm level, or heat (the heat rule's fixed level, or
 /// a rise at its fast rate). The fire is keyed to the charger (`fire:<charger>`).
 public struct ChargerFireRule: DetectionRule {
@@ -129,7 +129,9 @@ public struct ChargerFireRule: DetectionRule {
             guard isLatest, !nearChargers[slot].isEmpty else { return }
             var d = dets[slot]
             let testing = reading.ts <= d.testUntil
-            if let f = t.alarm { d.flag = f && !testing }
+            // The detector's own smoke or heat decision (a CO decision alone is not smoke or heat).
+            let smokeOrHeat = [t.decision(.smoke), t.decision(.heat)].compactMap { $0 }
+            if !smokeOrHeat.isEmpty { d.flag = smokeOrHeat.contains(true) && !testing }
             if let o = t.obscurationPctPerM { d.obscuration = o }
             var fastRise = false
             if let temp = t.temperatureC {

@@ -1,9 +1,9 @@
 /// Multi-criteria fire (critical, raised at once — never verified).
 ///
 /// Following domain.md's suggested default, `fire` is raised for a unit when
-/// - a detector's smoke (its own alarm flag, or obscuration ≥ the smoke alarm level)
-///   coincides at that detector with heat (the heat rule's fixed or rate-of-rise criteria)
-///   or with CO ≥ `co_ppm`; or
+/// - a detector's smoke (its own smoke decision, or obscuration ≥ the smoke alarm level)
+///   coincides at that detector with heat (its own heat decision, or the heat rule's fixed or
+///   rate-of-rise criteria) or with CO (its own CO decision, or CO ≥ `co_ppm`); or
 /// - two detectors are in alarm (smoke or heat) together in one unit, in adjacent units
 ///   (`UnitConfig.adjacent`), or listed as `near` each other.
 ///
@@ -27,12 +27,19 @@ public struct FireRule: DetectionRule {
     public static let parameters = [coLevel, clearHold]
 
     struct Det: Sendable, Codable {
+        /// `smoke` includes the smoke decision; `heat` and `co` are the analog criteria only.
         var smoke = false, heat = false, co = false
         var obscuration: Double? = nil, temperature: Double? = nil, coPpm: Double? = nil, rate: Double? = nil
+        /// The detector's own smoke decision.
         var flag = false
+        /// The detector's own heat and CO decisions (v1.1; optional so that snapshots written
+        /// before them still decode).
+        var heatFlag: Bool? = nil, coFlag: Bool? = nil
         var testUntil: Int64 = .min
         var ts: Int64 = .min
-        var inAlarm: Bool { smoke || heat }
+        var heatNow: Bool { heat || heatFlag == true }
+        var coNow: Bool { co || coFlag == true }
+        var inAlarm: Bool { smoke || heatNow }
     }
 
     /// The building's devices (the configuration's array, shared); indexed by slot.
@@ -109,7 +116,9 @@ public struct FireRule: DetectionRule {
             let before = det[slot]
             var d = before
             let testing = reading.ts <= d.testUntil
-            if let f = t.alarm { d.flag = f && !testing }
+            if let f = t.decision(.smoke) { d.flag = f && !testing }
+            if let f = t.decision(.heat) { d.heatFlag = f && !testing }
+            if let f = t.decision(.co) { d.coFlag = f && !testing }
             if let o = t.obscurationPctPerM { d.obscuration = o }
             d.smoke = d.flag || (d.obscuration ?? 0) >= smokeLevel[slot]
             if t.temperatureC != nil {
@@ -121,7 +130,7 @@ public struct FireRule: DetectionRule {
             if let co = t.coPpm { d.coPpm = co; d.co = co >= coLevel[slot] }
             d.ts = reading.ts
             det[slot] = d
-            let changed = before.smoke != d.smoke || before.heat != d.heat || before.co != d.co
+            let changed = before.smoke != d.smoke || before.heatNow != d.heatNow || before.coNow != d.coNow
             guard changed else { return }
             // Re-evaluate this detector's unit and every unit it neighbours.
             var keys: [AlarmKey] = []
@@ -139,8 +148,8 @@ public struct FireRule: DetectionRule {
         var involved: [Int] = []
         for i in members[key] ?? [] {
             let d = det[i]
-            if d.smoke && (d.heat || d.co) {
-                trigger = d.heat ? "smoke_with_heat" : "smoke_with_co"
+            if d.smoke && (d.heatNow || d.coNow) {
+                trigger = d.heatNow ? "smoke_with_heat" : "smoke_with_co"
                 involved = [i]
                 break
             }
@@ -164,6 +173,8 @@ public struct FireRule: DetectionRule {
                 if let u = dev.unit { m.append(("unit", .string(u))) }
                 m.append(("smoke", .bool(d.smoke)))
                 if d.flag { m.append(("detector_alarm", .bool(true))) }
+                if d.heatFlag == true { m.append(("detector_heat_alarm", .bool(true))) }
+                if d.coFlag == true { m.append(("detector_co_alarm", .bool(true))) }
                 if let o = d.obscuration { m.append(("smoke_obscuration_pct_per_m", .number(o))) }
                 if let t = d.temperature { m.append(("temperature_c", .number(t))) }
                 if let r = d.rate { m.append(("rise_c_per_min", .number((r * 100).rounded() / 100))) }
@@ -181,7 +192,7 @@ public struct FireRule: DetectionRule {
             out.append(.active(key, .critical, at: ts, evidence: ev.json, clearHoldMs: holdMs))
         } else if asserted.contains(key) {
             // Normal only when every detector of the unit is out of alarm.
-            let allNormal = (members[key] ?? []).allSatisfy { !det[$0].inAlarm && !det[$0].co }
+            let allNormal = (members[key] ?? []).allSatisfy { !det[$0].inAlarm && !det[$0].coNow }
             if allNormal {
                 asserted.remove(key)
                 out.append(.normal(key, at: ts, clearHoldMs: holdMs))

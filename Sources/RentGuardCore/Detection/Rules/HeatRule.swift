@@ -1,6 +1,11 @@
 /// Heat at a smoke detector's thermistor: a fixed temperature, or a rate of rise
 /// (EN 54-5 class A1R style). Raised at once (heat is never verified, domain.md).
 ///
+/// A heat detector's own decision (`"alarm": true` with `"alarm_kind": "heat"`, protocol
+/// v1.1; a zigbee2mqtt heat alarm) raises `heat` at once too (protocol v1 §1.1), except
+/// within the smoke rule's `test_window_s` after a `test` event. The alarm clears when the
+/// decision is off and the temperature (if the detector reports one) is normal.
+///
 /// The rate is measured over the samples of the last `rate_window_s`, kept in event-time
 /// order (out-of-order readings within the lateness bound are inserted where they belong).
 public struct HeatRule: DetectionRule {
@@ -78,8 +83,13 @@ public struct HeatRule: DetectionRule {
 
     private var criteria: [Criteria]
     private var holdMs: [Int64]
+    private var testMs: [Int64]
     private var windows: [SampleWindow]
     private var asserted: [Bool]
+    /// The detector's own heat decision (not kept across restarts: a detector repeats its
+    /// state, and the active alarm is restored from the store).
+    private var flag: [Bool]
+    private var testUntil: [Int64]
 
     /// The devices of `deviceKinds`: the arrays below are indexed by their dense index.
     private let subset: DeviceSubset
@@ -89,8 +99,11 @@ public struct HeatRule: DetectionRule {
         self.subset = subset
         criteria = subset.map(config) { $0.kind == .smokeDetector ? Criteria(thresholds, device: $0.id) : Criteria() }
         holdMs = subset.map(config) { thresholds.ms(Self.id, Self.clearHold, device: $0.id) }
+        testMs = subset.map(config) { thresholds.ms(SmokeRule.id, SmokeRule.testWindow, device: $0.id) }
         windows = Array(repeating: SampleWindow(maxCount: 16), count: subset.count)
         asserted = Array(repeating: false, count: subset.count)
+        flag = Array(repeating: false, count: subset.count)
+        testUntil = Array(repeating: .min, count: subset.count)
     }
 
     public mutating func restore(_ alarm: Alarm, slot: Int?) {
@@ -100,23 +113,32 @@ public struct HeatRule: DetectionRule {
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
         guard let slot = subset.index(ofSlot: slot) else { return }
-        guard case let .telemetry(.smoke(t)) = reading.observation, let temp = t.temperatureC else { return }
+        if case let .event(e) = reading.observation, e.name == .test {
+            testUntil[slot] = max(testUntil[slot], reading.ts + testMs[slot])
+            return
+        }
+        guard case let .telemetry(.smoke(t)) = reading.observation else { return }
+        let decision = t.decision(.heat)
+        guard t.temperatureC != nil || decision != nil else { return }
+        if let decision, isLatest { flag[slot] = decision && reading.ts > testUntil[slot] }
         let c = criteria[slot]
-        windows[slot].insert(reading.ts, temp, keepMs: c.windowMs)
+        if let temp = t.temperatureC { windows[slot].insert(reading.ts, temp, keepMs: c.windowMs) }
         let key = AlarmKey(type: .heat, device: device.id, unit: device.unit)
-        if let m = c.met(windows[slot]) {
+        let m = t.temperatureC == nil ? nil : c.met(windows[slot])
+        if flag[slot] || m != nil {
             guard !asserted[slot] else { return }
             asserted[slot] = true
-            var ev = Evidence(rule: Self.id, trigger: m.trigger)
+            var ev = Evidence(rule: Self.id, trigger: m?.trigger ?? "detector_alarm")
+            if m == nil { ev.add("alarm_kind", .string(AlarmKind.heat.rawValue)) }
             ev.add("temperature_c", windows[slot].latest)
-            ev.add("rise_c_per_min", m.rate)
+            ev.add("rise_c_per_min", m?.rate)
             ev.add("fixed_temperature_c", c.fixed)
             ev.add("fast_rise_c_per_min", c.fast)
             ev.add("slow_rise_c_per_min", c.slow)
             ev.add("slow_rise_min_c", c.slowMin)
             ev.add("reading_ts", reading.ts)
             out.append(.active(key, .major, at: reading.ts, evidence: ev.json, clearHoldMs: holdMs[slot]))
-        } else if asserted[slot], isLatest, c.normal(windows[slot]) {
+        } else if asserted[slot], isLatest, windows[slot].isEmpty || c.normal(windows[slot]) {
             asserted[slot] = false
             out.append(.normal(key, at: reading.ts, clearHoldMs: holdMs[slot]))
         }

@@ -1,9 +1,10 @@
 /// Smoke at a detector, with a pre-alarm and an alarm level.
 ///
-/// - A detector reporting `"alarm": true` has made its own listed alarm decision (GB 20517 /
-///   UL 217 apply their own verification), so the gateway raises `smoke` (major) at once
-///   (protocol v1 §1.1) — except within `test_window_s` after a `test` event, when the
-///   flag is the test button's and is recorded, not alarmed.
+/// - A detector reporting `"alarm": true` (with `alarm_kind` `smoke` or none) has made its
+///   own listed smoke alarm decision (GB 20517 / UL 217 apply their own verification), so
+///   the gateway raises `smoke` (major) at once (protocol v1 §1.1) — except within
+///   `test_window_s` after a `test` event, when the flag is the test button's and is
+///   recorded, not alarmed. Heat and CO decisions are the heat and CO rules'.
 /// - Analog obscuration at or over the alarm level from a single detector goes through a
 ///   verification window (`verification_s`, ≤ 60 s): the alarm is raised when the level
 ///   still holds when the window runs out (stamped at that moment). The same reading with
@@ -139,7 +140,7 @@ public struct SmokeRule: DetectionRule {
             var s = state[slot]
             defer { state[slot] = s }
             let testing = reading.ts <= s.testUntil
-            let flag = t.alarm == true && !testing
+            let flag = t.decision(.smoke) == true && !testing
             let o = t.obscurationPctPerM
             if isLatest, let o { s.lastObscuration = o; s.lastTs = reading.ts }
 
@@ -197,7 +198,7 @@ public struct SmokeRule: DetectionRule {
             s.preSince = nil
             // Normal only on positive evidence: a battery-only report says nothing about smoke.
             let analogNormal = o.map { $0 < p.clear }
-            let flagNormal = t.alarm.map { !$0 || testing }
+            let flagNormal = t.decision(.smoke).map { !$0 || testing }
             if s.stage > 0, analogNormal != nil || flagNormal != nil, analogNormal ?? true, flagNormal ?? true {
                 s.stage = 0
                 out.append(.normal(key(device), at: reading.ts, clearHoldMs: p.holdMs))

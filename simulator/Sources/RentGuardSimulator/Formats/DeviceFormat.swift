@@ -64,7 +64,7 @@ public enum DeviceFormat: String, Sendable, CaseIterable {
         switch (self, r.observation) {
         case let (.zigbee2mqtt, .telemetry(.smoke(t))):
             // zigbee2mqtt detectors publish their own decision, not the analog chamber value.
-            r.observation = .telemetry(.smoke(SmokeTelemetry(temperatureC: t.temperatureC, coPpm: t.coPpm, batteryPct: t.batteryPct, alarm: t.alarm)))
+            r.observation = .telemetry(.smoke(SmokeTelemetry(temperatureC: t.temperatureC, coPpm: t.coPpm, batteryPct: t.batteryPct, decisions: t.decisions)))
         case let (.zigbee2mqtt, .event(e)):
             guard [.batteryLow, .test, .tamper, .fault].contains(e.name) else { return nil }
             r.observation = .event(DeviceEvent(name: e.name))

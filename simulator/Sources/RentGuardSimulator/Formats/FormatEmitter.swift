@@ -67,7 +67,14 @@ public struct FormatEmitter: Sendable {
             if let co = p["co_ppm"] { s.append(("co", co)) }
             s.append(("last_seen", JSONValue(m.tMs)))
             s.append(("linkquality", 120))
-            if let a = p["alarm"] { s.append(("smoke", a)) }
+            // The decision under zigbee2mqtt's key for its kind (protocol v1.1 `alarm_kind`).
+            if let a = p["alarm"] {
+                switch p["alarm_kind"]?.stringValue ?? "smoke" {
+                case "co": s.append(("carbon_monoxide", a))
+                case "heat": s.append(("heat", a))
+                default: s.append(("smoke", a))
+                }
+            }
             if let t = p["temperature_c"] { s.append(("temperature", t)) }
             return [WireMessage(tMs: m.tMs, topic: topic, payload: Self.bytes(.object(s)), qos: nil, retain: false)]
         case "event":

@@ -207,6 +207,7 @@ struct SmokeDetectorModel {
                 // The detector's own decision, with a hysteresis of 1 %/m.
                 if obsc >= options.alarmThresholdPctPerM { alarmOn = true } else if obsc < options.alarmThresholdPctPerM - 1 { alarmOn = false }
                 m.append(("alarm", .bool(alarmOn)))
+                m.append(("alarm_kind", "smoke"))  // protocol v1.1: the decision is about smoke
             }
             out.append(SimMessage(tMs: t, topic: topic, payload: .object(m)))
             if isActive(s) {
