@@ -77,7 +77,7 @@ struct PoisonMessageTests {
         #expect(kept.first?.messageID == fault.json["evidence"]?["message_id"]?.stringValue)
 
         // Counted where an operator looks.
-        #expect(try await H.waitUntil(timeout: .seconds(20)) {
+        #expect(await H.waitUntil(timeout: .seconds(20)) {
             guard let m = try? await H.get(f.httpURL + "/metrics"), m.status == 200 else { return false }
             return H.sample(m.body, #"rentguard_messages_rejected_total{reason="poison_message"}"#) == 1
         }, "run 3 log:\n\(third.log)")
@@ -121,7 +121,7 @@ struct PoisonMessageTests {
         try await f.publishRaw(topic: "shellypro4pm-ch/status/switch:9223372036854775807", Array(#"{"id":0,"apower":120.0,"output":true}"#.utf8))
         try await f.publishRaw(topic: "shellypro4pm-ch/events/rpc", Array(
             #"{"src":"shellypro4pm-ch","method":"NotifyStatus","params":{"ts":1700000000.1,"switch:9223372036854775807":{"output":true}}}"#.utf8))
-        #expect(try await H.waitUntil(timeout: .seconds(20)) {
+        #expect(await H.waitUntil(timeout: .seconds(20)) {
             guard let m = try? await H.get(f.httpURL + "/metrics"), m.status == 200 else { return false }
             return H.sample(m.body, #"rentguard_messages_rejected_total{reason="out_of_range"}"#) == 4
         }, "log:\n\(d.logSinceStart)")
