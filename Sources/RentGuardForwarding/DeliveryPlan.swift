@@ -64,7 +64,8 @@ public struct DeliveryPlan: Sendable {
         }
         let landlordPayload = body.serialized()
         let notBefore = lifeSafety ? nil : landlord.quietHours.flatMap { quietHoursEnd($0, at: createdAt) }
-        for (i, _) in landlord.channels.enumerated() {
+        // An SMS channel gets only the start of a life-safety alarm (SMSDestination).
+        for (i, channel) in landlord.channels.enumerated() where channel.type != "sms" || (lifeSafety && a.state == .raised) {
             rows.append(NewOutboxMessage(
                 messageID: message.messageID, destination: Self.landlordDestination(landlordID, channel: i), kind: message.kind,
                 priority: message.priority, orderKey: message.orderKey, payload: landlordPayload, createdAt: createdAt,
