@@ -209,7 +209,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RentGuardForwardingTests",
-            dependencies: ["RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardTesting", "RentGuardCentre"]
+            dependencies: [
+                "RentGuardForwarding", "RentGuardStore", "RentGuardCore", "RentGuardTesting", "RentGuardCentre",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(
             name: "RentGuardOperationsTests",

@@ -24,6 +24,7 @@ public enum ConfigValidator {
         var v = Validation(config: config, knownThresholds: knownThresholds, checkFiles: checkFiles)
         v.run()
         return v.problems + ProfileValidation.problems(config) + CentreValidation.problems(config) + UnitPortsValidation.problems(config)
+            + LandlordChannelValidation.problems(config, checkFiles: checkFiles)
     }
 
     /// `[A-Za-z0-9_.-]{1,64}`: the id syntax of buildings, gateways, devices (protocol v1 §1),
@@ -390,8 +391,11 @@ private struct Validation {
             if config.registry.mqtt == nil {
                 add(p.key("type"), "mqtt channels are published on the registry broker, but registry.mqtt is not configured")
             }
+        case let t where LandlordChannelValidation.types.contains(t):
+            break  // LandlordChannelValidation
         default:
-            add(p.key("type"), "unknown channel type '\(c.type)'\(Suggestion.didYouMean(c.type, among: ["webhook", "mqtt"])); use webhook or mqtt")
+            let types = ["webhook", "mqtt"] + LandlordChannelValidation.types
+            add(p.key("type"), "unknown channel type '\(c.type)'\(Suggestion.didYouMean(c.type, among: types)); use \(types.joined(separator: ", "))")
         }
     }
 

@@ -38,6 +38,8 @@ public final class ForwardingService: Service, Sendable {
         var registryNames: [String] = []
         var mqttClients: [(client: MQTTClient, status: String?)] = []
         var httpClient: HTTPClient?
+        /// The client toward the landlords' vendors (robots, SMS): the system's CAs.
+        var vendorClient: HTTPClient?
         /// The fire-monitoring centre's link (`registry.centre`), run beside the dispatchers.
         var centre: CentreDestination?
     }
@@ -99,7 +101,15 @@ public final class ForwardingService: Service, Sendable {
                     g.destinations.append(LandlordDigest(
                         LandlordMQTTDestination(name: name, client: registry, topic: topic), building: gw.building, gateway: gw.id))
                 default:
-                    continue
+                    func vendor() throws -> HTTPClient {
+                        if let c = g.vendorClient { return c }
+                        let c = try HTTPClient.forwarding(caFile: nil)
+                        g.vendorClient = c
+                        return c
+                    }
+                    if let d = try robotDestination(channel, name: name, landlord: landlord.id, config: config, client: vendor) {
+                        g.destinations.append(d)
+                    }
                 }
             }
         }
@@ -179,6 +189,7 @@ public final class ForwardingService: Service, Sendable {
             await client.shutdown()
         }
         try? await g.httpClient?.shutdown()
+        try? await g.vendorClient?.shutdown()
         return next
     }
 }

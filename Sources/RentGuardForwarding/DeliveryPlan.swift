@@ -77,7 +77,9 @@ public struct DeliveryPlan: Sendable {
                 notBefore = max(notBefore ?? slot, slot)
             }
         }
-        for (i, _) in landlord.channels.enumerated() {
+        // An SMS channel gets only the start of an incident, and only of a life-safety one
+        // (texts cost money and phones ring; SMSDestination also holds one text per unit).
+        for (i, channel) in landlord.channels.enumerated() where channel.type != "sms" || (lifeSafety && a.state == .raised && !update) {
             rows.append(NewOutboxMessage(
                 messageID: message.messageID, destination: Self.landlordDestination(landlordID, channel: i), kind: message.kind,
                 priority: message.priority, orderKey: update ? nil : message.orderKey, payload: landlordPayload, createdAt: createdAt,

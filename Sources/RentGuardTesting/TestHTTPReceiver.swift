@@ -16,6 +16,8 @@ public final class TestHTTPReceiver: Sendable {
         case status(Int)
         /// Wait this long, then 200 OK.
         case slow(Duration)
+        /// Answer with this status and this body (a vendor's JSON answer).
+        case answer(Int, String)
 
         var delay: Duration? {
             if case let .slow(d) = self { return d }
@@ -26,6 +28,8 @@ public final class TestHTTPReceiver: Sendable {
     public struct Request: Sendable, Equatable {
         public var method: String
         public var path: String
+        /// The query string, without the `?` (nil when there is none).
+        public var query: String?
         public var headers: [String: String]
         public var body: [UInt8]
         public var receivedAt: Date
@@ -53,26 +57,34 @@ public final class TestHTTPReceiver: Sendable {
         let shared = self.shared
         shared.behaviour.withLock { $0.default = initial }
         let router = Router()
-        router.on("/**", method: .post) { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 4 * 1024 * 1024)
-            let path = request.uri.path
-            let next = shared.behaviour.withLock { b -> Behaviour in
-                if let i = b.perRequest.firstIndex(where: { $0.suffix.map { path.hasSuffix($0) } ?? true }) {
-                    return b.perRequest.remove(at: i).behaviour
+        // POST (the registry, webhooks, robots) and GET (Alibaba's RPC-style API), at any
+        // path including the root (Tencent's and Alibaba's APIs).
+        for (path, method) in [("/", HTTPRequest.Method.post), ("/", .get), ("/**", .post), ("/**", .get)] {
+            router.on(RouterPath(path), method: method) { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 4 * 1024 * 1024)
+                let path = request.uri.path
+                let next = shared.behaviour.withLock { b -> Behaviour in
+                    if let i = b.perRequest.firstIndex(where: { $0.suffix.map { path.hasSuffix($0) } ?? true }) {
+                        return b.perRequest.remove(at: i).behaviour
+                    }
+                    return b.default
                 }
-                return b.default
+                var status = 200
+                var answer: String?
+                if case let .status(s) = next { status = s }
+                if case let .answer(s, text) = next { (status, answer) = (s, text) }
+                // Header names are kept in lower case (HTTP names are case-insensitive).
+                var headers: [String: String] = [:]
+                for h in request.headers { headers[h.name.canonicalName.lowercased()] = h.value }
+                // HTTP/1.1's Host header arrives as the request's authority.
+                if let authority = request.head.authority { headers["host"] = authority }
+                let r = Request(
+                    method: "\(request.method)", path: request.uri.path, query: request.uri.query, headers: headers,
+                    body: Array(buffer: body), receivedAt: Date(), answered: status, delayed: next.delay)
+                shared.log.withLock { $0.append(r) }
+                if let d = next.delay { try await Task.sleep(for: d) }
+                return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: answer ?? (status < 300 ? "{}" : #"{"error":"test"}"#))))
             }
-            var status = 200
-            if case let .status(s) = next { status = s }
-            // Header names are kept in lower case (HTTP names are case-insensitive).
-            var headers: [String: String] = [:]
-            for h in request.headers { headers[h.name.canonicalName.lowercased()] = h.value }
-            let r = Request(
-                method: "\(request.method)", path: request.uri.path, headers: headers,
-                body: Array(buffer: body), receivedAt: Date(), answered: status, delayed: next.delay)
-            shared.log.withLock { $0.append(r) }
-            if let d = next.delay { try await Task.sleep(for: d) }
-            return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: status < 300 ? "{}" : #"{"error":"test"}"#)))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: {
             var l = Logger(label: "test-http-receiver")

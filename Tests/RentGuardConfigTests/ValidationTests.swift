@@ -54,7 +54,7 @@ struct ValidationTests {
         (("broker:\n", "ingest: {topic_prefix: \"rg/#\"}\nbroker:\n"), "ingest.topic_prefix: must not contain the MQTT wildcards"),
         (("registry:\n", "registry:\n  topic_prefix: /registry/\n"), "registry.topic_prefix: must not start or end with '/'"),
         // landlords
-        (("type: mqtt", "type: sms"), "landlords[0].channels[0].type: unknown channel type 'sms'; use webhook or mqtt"),
+        (("type: mqtt", "type: mqqt"), "landlords[0].channels[0].type: unknown channel type 'mqqt' (did you mean 'mqtt'?); use webhook, mqtt, wecom_robot, dingtalk_robot, feishu_robot, sms"),
         (("type: mqtt\n        topic: landlords/wang/alarms", "type: mqtt"), "landlords[0].channels[0].topic: missing: an mqtt channel needs 'topic'"),
         (("type: mqtt\n        topic: landlords/wang/alarms", "type: webhook"), "landlords[0].channels[0].url: missing: a webhook channel needs 'url'"),
         (("type: mqtt\n        topic: landlords/wang/alarms", "type: webhook\n        url: ftp://example.com/x"), "landlords[0].channels[0].url: a webhook url must start with https://"),

@@ -496,20 +496,70 @@ public struct DeviceConfig: Sendable, Equatable, Decodable {
 /// forwarding issue; the configuration is read and validated now.
 public struct LandlordConfig: Sendable, Equatable, Decodable {
     public struct Channel: Sendable, Equatable, Decodable {
-        /// `webhook` (HTTPS POST, signed) or `mqtt` (a topic on the registry broker).
+        /// `webhook` (HTTPS POST, signed), `mqtt` (a topic on the registry broker),
+        /// `wecom_robot`, `dingtalk_robot`, `feishu_robot` (group robots) or `sms`
+        /// (docs/landlord-channels.md).
         public var type: String
         public var url: String?
         public var topic: String?
         /// Webhook: file holding the HMAC secret (defaults to the registry's secret).
+        /// DingTalk and Feishu robots: the signing secret (`SEC…`), when signing is on.
+        /// SMS: the API secret (Tencent SecretKey, Alibaba AccessKey secret).
         public var secretFile: String?
+        /// Robots: the file holding the robot's key (WeCom `key=`, DingTalk
+        /// `access_token=`, Feishu the last part of `…/hook/`).
+        public var keyFile: String?
+        /// SMS: the file holding the API key id (Tencent SecretId, Alibaba AccessKey id).
+        public var keyIDFile: String?
+        /// DingTalk: a keyword the robot's security settings require in every message.
+        public var keyword: String?
+        /// The service's base URL; the vendor's own by default (set for tests or a proxy).
+        public var endpoint: String?
+        /// Robots and SMS: `zh` (default) or `en`.
+        public var language: String?
+        /// SMS: `tencent` or `aliyun`.
+        public var provider: String?
+        /// SMS (Tencent): the SMS application's SdkAppId.
+        public var sdkAppID: String?
+        /// SMS: the approved signature name (签名).
+        public var signName: String?
+        /// SMS: the approved template's id (Tencent TemplateId, Alibaba TemplateCode).
+        public var templateID: String?
+        /// SMS: what fills the template's parameters, in order (Tencent) or by name
+        /// (Alibaba `${name}`): `building`, `unit`, `alarm`, `time`, `action`, `link`.
+        public var templateParams: [String]
+        /// SMS: the phone numbers, E.164 (`+8613800000000`).
+        public var phones: [String]
+        /// SMS (Tencent): the API region, `ap-guangzhou` by default.
+        public var region: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case type, url, topic, secretFile = "secret_file" }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case type, url, topic, secretFile = "secret_file", keyFile = "key_file", keyIDFile = "key_id_file", keyword, endpoint,
+                language, provider, sdkAppID = "sdk_app_id", signName = "sign_name", templateID = "template_id",
+                templateParams = "template_params", phones, region
+        }
 
-        public init(type: String, url: String? = nil, topic: String? = nil, secretFile: String? = nil) {
+        public init(
+            type: String, url: String? = nil, topic: String? = nil, secretFile: String? = nil, keyFile: String? = nil, keyIDFile: String? = nil,
+            keyword: String? = nil, endpoint: String? = nil, language: String? = nil, provider: String? = nil, sdkAppID: String? = nil,
+            signName: String? = nil, templateID: String? = nil, templateParams: [String] = [], phones: [String] = [], region: String? = nil
+        ) {
             self.type = type
             self.url = url
             self.topic = topic
             self.secretFile = secretFile
+            self.keyFile = keyFile
+            self.keyIDFile = keyIDFile
+            self.keyword = keyword
+            self.endpoint = endpoint
+            self.language = language
+            self.provider = provider
+            self.sdkAppID = sdkAppID
+            self.signName = signName
+            self.templateID = templateID
+            self.templateParams = templateParams
+            self.phones = phones
+            self.region = region
         }
 
         public init(from decoder: Decoder) throws {
@@ -519,6 +569,18 @@ public struct LandlordConfig: Sendable, Equatable, Decodable {
             url = try c.decodeIfPresent(String.self, forKey: .url)
             topic = try c.decodeIfPresent(String.self, forKey: .topic)
             secretFile = try c.decodeIfPresent(String.self, forKey: .secretFile)
+            keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
+            keyIDFile = try c.decodeIfPresent(String.self, forKey: .keyIDFile)
+            keyword = try c.decodeIfPresent(String.self, forKey: .keyword)
+            endpoint = try c.decodeIfPresent(String.self, forKey: .endpoint)
+            language = try c.decodeIfPresent(String.self, forKey: .language)
+            provider = try c.decodeIfPresent(String.self, forKey: .provider)
+            sdkAppID = try c.decodeIfPresent(String.self, forKey: .sdkAppID)
+            signName = try c.decodeIfPresent(String.self, forKey: .signName)
+            templateID = try c.decodeIfPresent(String.self, forKey: .templateID)
+            templateParams = try c.decodeIfPresent([String].self, forKey: .templateParams) ?? []
+            phones = try c.decodeIfPresent([String].self, forKey: .phones) ?? []
+            region = try c.decodeIfPresent(String.self, forKey: .region)
         }
     }
 
@@ -561,14 +623,18 @@ public struct HTTPEndpointConfig: Sendable, Equatable, Decodable {
     public var tokenFile: String?
     /// Set false to run without the endpoint.
     public var enabled: Bool
+    /// The address people reach the status page at from outside (`https://…`), linked from
+    /// landlord messages; none when unset.
+    public var publicURL: String?
 
-    public init(listen: String = "127.0.0.1:9464", tokenFile: String? = nil, enabled: Bool = true) {
+    public init(listen: String = "127.0.0.1:9464", tokenFile: String? = nil, enabled: Bool = true, publicURL: String? = nil) {
         self.listen = listen
         self.tokenFile = tokenFile
         self.enabled = enabled
+        self.publicURL = publicURL
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case listen, tokenFile = "token_file", enabled }
+    enum CodingKeys: String, CodingKey, CaseIterable { case listen, tokenFile = "token_file", enabled, publicURL = "public_url" }
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
@@ -576,5 +642,6 @@ public struct HTTPEndpointConfig: Sendable, Equatable, Decodable {
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? "127.0.0.1:9464"
         tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
     }
 }
