@@ -25,11 +25,11 @@ struct ActiveAlarmCountTests {
         let t0 = DaemonFixture.nowMs - 3_600_000
         try await H.sqlite(db, """
             BEGIN;
-            INSERT INTO alarms VALUES('testb:fire:101:1','fire',NULL,NULL,'101','critical','raised','101',\(t0),\(t0),'{}','[]',0,1);
-            INSERT INTO alarms VALUES('testb:fire:102:1','fire',NULL,NULL,'102','critical','raised','102',\(t0 + 1),\(t0 + 1),'{}','[]',0,1);
+            INSERT INTO alarms VALUES('testb:fire:101:1','fire',NULL,NULL,'101','critical','raised','101',\(t0),\(t0),'{}','[]',0,1,NULL);
+            INSERT INTO alarms VALUES('testb:fire:102:1','fire',NULL,NULL,'102','critical','raised','102',\(t0 + 1),\(t0 + 1),'{}','[]',0,1,NULL);
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
             INSERT INTO alarms SELECT 'testb:unregistered_device:GHOST-' || i || ':1', 'unregistered_device', 'GHOST-' || i, NULL, NULL,
-                'warning', 'raised', NULL, \(t0 + 10_000) + i, \(t0 + 10_000) + i, '{}', '[]', 0, 1 FROM n;
+                'warning', 'raised', NULL, \(t0 + 10_000) + i, \(t0 + 10_000) + i, '{}', '[]', 0, 1, NULL FROM n;
             COMMIT;
             """, in: f.directory)
         try await f.startDaemon()

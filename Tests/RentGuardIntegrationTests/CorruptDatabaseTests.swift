@@ -81,7 +81,7 @@ struct CorruptDatabaseTests {
         try await f.startDaemon()
         await f.daemon?.stop()
         let db = f.directory.file("state") + "/" + Store.fileName
-        try await H.sqlite(db, "INSERT INTO alarms VALUES('bad:1','smoke','SD-1',NULL,'101','bogus','raised',NULL,1,1,'{}','[]',0,1);", in: f.directory)
+        try await H.sqlite(db, "INSERT INTO alarms VALUES('bad:1','smoke','SD-1',NULL,'101','bogus','raised',NULL,1,1,'{}','[]',0,1,NULL);", in: f.directory)
         let d = try DaemonProcess(
             arguments: ["--config", f.configPath, "--http-listen", "127.0.0.1:\(f.httpPort)"], logFile: f.directory.file("fail.log"))
         f.daemon = d

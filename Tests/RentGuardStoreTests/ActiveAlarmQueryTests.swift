@@ -12,7 +12,7 @@ struct ActiveAlarmQueryTests {
             try db.execute("""
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10500)
                 INSERT INTO alarms SELECT 'w' || i, 'unregistered_device', 'G' || i, NULL, NULL, 'warning', 'raised', NULL,
-                    2000 + i, 2000 + i, '{}', '[]', 0, 1 FROM n;
+                    2000 + i, 2000 + i, '{}', '[]', 0, 1, NULL FROM n;
                 """)
         }
         try f.store.recordAlarmTransition(AlarmTransition(alarm: Fixtures.alarm(id: "fire-1", key: AlarmKey(type: .fire, unit: "101"), severity: .critical, updatedAt: 1)), outbox: [])
