@@ -68,14 +68,14 @@ for t in "${targets[@]}"; do
         -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
     rc=$?
     set -e
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    corpus=$(ls "$work" | wc -l)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
+    cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -1 | cut -d' ' -f2)
+    corpus=$(find "$work" -type f | wc -l)
     line="$t: ${runs:-?} executions (${rate:-?}/s), coverage ${cov:-?} edges, working corpus $corpus inputs"
     if [[ $rc != 0 ]]; then
         line="$line: FAILED (exit $rc), input in $artifacts/"
-        grep -E 'ERROR|Fatal error|panic|Deadly signal|SUMMARY' "$log" | head -5 >&2 || true
+        (grep -E 'Fatal error|Precondition failed|ERROR|SUMMARY' "$log" || true) | head -5 >&2
         status=1
     fi
     summary+=("$line")

@@ -26,7 +26,7 @@ enum FuzzBuilding {
             DeviceConfig(id: "G-WM", kind: .waterMeter, unit: "102", source: .init(profile: "generic_json", topic: "site/water", mapping: GenericJSONMapping(
                 fields: [.init(pointer: "/meter/vol_m3", to: "volume_l", scale: 1000), .init(pointer: "/meter/flow~1min", to: "flow_l_per_min")],
                 timestamp: "/time", timestampUnit: .s, availabilityTopic: "site/water/lwt", onlinePayload: "up", offlinePayload: "down"))),
-            DeviceConfig(id: "G-SD", kind: .smokeDetector, unit: "102", source: .init(profile: "generic_json", topic: "site/smoke/+/state", mapping: GenericJSONMapping(
+            DeviceConfig(id: "G-SD", kind: .smokeDetector, unit: "102", source: .init(profile: "generic_json", topic: "site/smoke/state", mapping: GenericJSONMapping(
                 fields: [.init(pointer: "/smoke", to: "smoke_obscuration_pct_per_m"), .init(pointer: "/alarm", to: "alarm", when: "ALARM"),
                          .init(pointer: "/t", to: "temperature_c")],
                 timestamp: "/ts", timestampUnit: .ms))),

@@ -14,7 +14,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     if selected == nil {
         let name = ProcessInfo.processInfo.environment["RENTGUARD_FUZZ_TARGET"] ?? ""
         guard let t = FuzzTarget(rawValue: name) else {
-            fputs("RENTGUARD_FUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n", stderr)
+            FileHandle.standardError.write(Data("RENTGUARD_FUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
             exit(2)
         }
         selected = t

@@ -75,7 +75,7 @@ ingest = [
     msg("site/water", '{"meter":{"vol_m3":1.234,"flow/min":0.5},"time":1700000000}'),
     msg("site/water", '{"meter":{"vol_m3":1e308},"time":9223372036854775807}'),
     msg("site/water/lwt", "down"),
-    msg("site/smoke/x/state", '{"smoke":0.2,"alarm":"ALARM","t":21.5,"ts":1700000000000}'),
+    msg("site/smoke/state", '{"smoke":0.2,"alarm":"ALARM","t":21.5,"ts":1700000000000}'),
 ]
 for v in BIG:
     ingest += [
