@@ -120,26 +120,28 @@ enum EngineSnapshotWear {
         return BuildingConfig(gateway: GatewayIdentity(id: "gw-wear", building: "wear"), units: units, devices: devices)
     }
 
-    /// Ordinary readings whose values move a little every time (no alarms).
+    /// Ordinary readings whose values move a little every time (no alarms), with the
+    /// resolution devices report (0.1 °C, 0.01 %/m, 0.1 W, 1 Wh, 0.1 L).
     static func reading(_ d: DeviceConfig, ts: Int64, n: Int, index: Int) -> Reading {
         let wobble = Double((n * 31 + index * 17) % 23) / 23
+        func r(_ x: Double, _ step: Double) -> Double { (x / step).rounded() * step }
         let t: Telemetry
         switch d.kind {
         case .smokeDetector:
-            t = .smoke(SmokeTelemetry(obscurationPctPerM: 0.05 + 0.1 * wobble, temperatureC: 21 + wobble, batteryPct: 90))
+            t = .smoke(SmokeTelemetry(obscurationPctPerM: r(0.05 + 0.1 * wobble, 0.01), temperatureC: r(21 + wobble, 0.1), batteryPct: 90))
         case .powerMeter:
-            let w = 150 + 600 * wobble
-            t = .power(PowerTelemetry(powerW: w, voltageV: 230, currentA: w / 230, energyKWh: Double(n) * 0.006 + Double(index % 1000)))
+            let w = r(150 + 600 * wobble, 0.1)
+            t = .power(PowerTelemetry(powerW: w, voltageV: 230, currentA: r(w / 230, 0.01), energyKWh: r(Double(n) * 0.006 + Double(index % 1000), 0.001)))
         case .waterMeter:
-            t = .water(WaterTelemetry(volumeL: Double(n) * 1.3 + Double(index % 1000)))
+            t = .water(WaterTelemetry(volumeL: r(Double(n) * 1.3 + Double(index % 1000), 0.1)))
         default:
             let charging = (n / 120 + index) % 4 == 0
             let ports = (1...4).map { p in
                 p == 1 && charging
-                    ? ChargerPortReading(port: p, state: .charging, voltageV: 52, currentA: 3, powerW: 156, temperatureC: 28 + 2 * wobble)
+                    ? ChargerPortReading(port: p, state: .charging, voltageV: 52, currentA: 3, powerW: 156, temperatureC: r(28 + 2 * wobble, 0.1))
                     : ChargerPortReading(port: p, state: .idle, voltageV: 52, currentA: 0, powerW: 0, temperatureC: 24)
             }
-            t = .charger(ChargerTelemetry(ports: ports, ambientC: 22 + wobble))
+            t = .charger(ChargerTelemetry(ports: ports, ambientC: r(22 + wobble, 0.1)))
         }
         return Reading(device: d.id, ts: ts, observation: .telemetry(t))
     }
