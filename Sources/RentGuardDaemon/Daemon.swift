@@ -120,8 +120,9 @@ public struct Daemon {
         let dependencies = PipelineDependencies(
             store: store, routing: forwarding.routing, health: health, devices: ledger, statistics: statistics, clock: clock,
             commands: { commands.enqueue($0) }, eventClock: settings.eventClock, logger: logger.labelled("pipeline"))
+        let journal = InflightJournal.defaultPath(stateDir: config.storage.stateDir, runtimeDirectory: environment("RUNTIME_DIRECTORY"))
         let detection = DetectionService(
-            config: config, options: .init(eventClock: settings.eventClock), inbox: inbox, dependencies: dependencies,
+            config: config, options: .init(eventClock: settings.eventClock, inflightJournal: journal), inbox: inbox, dependencies: dependencies,
             subscribe: { building.subscribe($0, qos: 1) }, monitor: monitor)
         services.append(detection)
         if let q = store.quarantined {
@@ -214,6 +215,12 @@ public struct Daemon {
         try await ServiceGroup(configuration: groupConfig).run()
         logger.info("rentguardd stopped")
     }
+}
+
+/// An environment variable, nil when unset or empty.
+func environment(_ name: String) -> String? {
+    guard let v = getenv(name), v.pointee != 0 else { return nil }
+    return String(cString: v)
 }
 
 extension Logger {

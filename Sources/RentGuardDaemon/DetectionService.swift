@@ -22,10 +22,13 @@ public final class DetectionService: Service, Sendable {
         /// speed with the same detections.
         public var eventClock: Bool
         public var tickInterval: Duration
+        /// The poison-message guard's journal (`InflightJournal`); nil: no guard.
+        public var inflightJournal: String?
 
-        public init(eventClock: Bool = false, tickInterval: Duration = .seconds(1)) {
+        public init(eventClock: Bool = false, tickInterval: Duration = .seconds(1), inflightJournal: String? = nil) {
             self.eventClock = eventClock
             self.tickInterval = tickInterval
+            self.inflightJournal = inflightJournal
         }
     }
 
@@ -74,6 +77,7 @@ public final class DetectionService: Service, Sendable {
         }
         // Whatever ends this run, nothing read afterwards is acknowledged unhandled.
         defer { inbox.abandon() }
+        var quarantine = openPoisonGuard()
         for filter in Self.topicFilters(initialConfig) { subscribe(filter) }
         logger.info("pipeline running", metadata: [
             "building": "\(initialConfig.gateway.building)", "devices": "\(initialConfig.devices.count)",
@@ -97,8 +101,12 @@ public final class DetectionService: Service, Sendable {
                     while let event = await inbox.next() {
                         // A reloaded configuration may name new profile devices with topics of their own.
                         if case let .reconfigure(new) = event { for filter in Self.topicFilters(new) { subscribe(filter) } }
-                        pipeline.handle(event)
-                        if case .messages = event { inbox.batchDone() }
+                        if case let .messages(batch, receivedAt) = event {
+                            quarantine.handle(batch, receivedAt: receivedAt, pipeline: &pipeline)
+                            inbox.batchDone()
+                        } else {
+                            pipeline.handle(event)
+                        }
                         monitor?.beat("pipeline")
                     }
                 } onGracefulShutdown: {

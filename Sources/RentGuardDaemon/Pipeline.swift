@@ -138,6 +138,9 @@ public struct Pipeline {
 
     mutating func ingest(_ m: MQTTMessage, receivedAt: Int64) {
         if m.topic == gatewayStatusTopic { return }  // our own status, not a device
+        #if DEBUG
+        Self.crashIfTestMarker(m.payload)
+        #endif
         switch decoder.decode(topic: m.topic, payload: m.payload, receivedAt: receivedAt) {
         case let .success(readings):
             for var reading in readings {

@@ -164,13 +164,30 @@ enum Migrations {
             """
     )
 
+    /// Messages the poison-message guard set aside (issue 27): each stopped the daemon when
+    /// handled alone, was acknowledged to the broker without being handled, and is kept here
+    /// whole for the operator and the maintainers.
+    static let v3 = Migration(
+        version: 3,
+        sql: """
+            CREATE TABLE quarantined_messages (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                message_id  TEXT NOT NULL,
+                topic       TEXT NOT NULL,
+                payload     BLOB NOT NULL,
+                set_aside_at INTEGER NOT NULL,
+                reason      TEXT NOT NULL
+            );
+            """
+    )
+
     /// The engine snapshot as rows (issue 27 item 6): one per part that changes on its own
     /// (the engine's event time and alarm lifecycle; per device its fingerprint, its last seen
     /// time and each rule's state), so that the five-minutely save rewrites only the rows that
     /// changed (`Store+EngineSnapshot.swift`). The rows sort by part, so the often-changing
-    /// ones share pages. A v2 snapshot stays in its `kv` row until the first save moves it.
-    static let v3 = Migration(
-        version: 3,
+    /// ones share pages. A v2 or v3 snapshot stays in its `kv` row until the first save moves it.
+    static let v4 = Migration(
+        version: 4,
         sql: """
             CREATE TABLE engine_state (
                 part  TEXT NOT NULL,

@@ -21,7 +21,7 @@ import RentGuardCore
 /// stay clean. A load puts the rows back together as the one JSON document the snapshot was
 /// before (`EngineSnapshot`'s own `Codable`), so a restore is exactly what it was.
 ///
-/// A database written before schema v3 holds the snapshot as one `kv` row
+/// A database written before schema v4 holds the snapshot as one `kv` row
 /// (`engine.snapshot`: a header line `rentguard-engine-snapshot <version>`, then the JSON): it
 /// is loaded from there until the first save, which writes the rows and deletes it in the same
 /// transaction. A stored snapshot this build cannot read (another version, damaged text) is
@@ -137,7 +137,7 @@ extension Store {
     }
 
     /// Writes the snapshot's rows that changed since the stored ones, deletes those it no
-    /// longer has, and the `kv` row of a snapshot written before schema v3: one transaction.
+    /// longer has, and the `kv` row of a snapshot written before schema v4: one transaction.
     @discardableResult
     public func saveEngineSnapshot(_ s: EngineSnapshot, at: Int64) throws -> EngineSnapshotWrite {
         let rows = try Self.engineSnapshotRows(s)
@@ -189,12 +189,12 @@ extension Store {
         }
     }
 
-    /// A snapshot as the one `kv` row of schema v1 and v2: `rentguard-engine-snapshot <version>\n<json>`.
+    /// A snapshot as the one `kv` row of schemas v1 to v3: `rentguard-engine-snapshot <version>\n<json>`.
     public static func encodeEngineSnapshot(_ s: EngineSnapshot) throws -> String {
         "\(engineSnapshotMagic) \(s.version)\n" + String(decoding: try snapshotEncoder().encode(s), as: UTF8.self)
     }
 
-    /// Reads the `kv` row of a snapshot written before schema v3.
+    /// Reads the `kv` row of a snapshot written before schema v4.
     public static func decodeEngineSnapshot(_ text: String) -> EngineSnapshotLoad {
         guard let newline = text.firstIndex(of: "\n") else { return .unreadable("no header line") }
         let header = text[..<newline].split(separator: " ")

@@ -100,7 +100,7 @@ extension Store {
                 unit: unit, periodStart: start, periodEnd: end, estimated: est, low: low, high: high,
                 rolling: b["rolling_estimate"]?.doubleValue, rollingLow: b["rolling_low"]?.doubleValue,
                 rollingHigh: b["rolling_high"]?.doubleValue,
-                registered: b["registered_occupants"]?.doubleValue.map { Int($0) } ?? 0,
+                registered: b["registered_occupants"]?.doubleValue.flatMap { Int(exactly: $0.rounded()) } ?? 0,
                 groupRentalSuspected: b["group_rental_suspected"]?.boolValue ?? false,
                 reasons: b["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }

@@ -95,7 +95,7 @@ enum Format {
 
 extension JSONValue {
     var string: String? { stringValue }
-    var int64: Int64? { doubleValue.map { Int64($0) } }
+    var int64: Int64? { doubleValue.flatMap { Int64(exactly: $0.rounded()) } }
     var bool: Bool? { boolValue }
     var array: [JSONValue] { arrayValue ?? [] }
     /// The value for a table cell: strings as is, null as `-`.

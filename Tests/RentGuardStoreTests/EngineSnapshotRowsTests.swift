@@ -110,7 +110,7 @@ import Testing
         }
     }
 
-    /// A database of schema v2 holds its snapshot in one `kv` row: migrated to v3 it loads
+    /// A database of schema v2 holds its snapshot in one `kv` row: migrated to v4 it loads
     /// the same snapshot from there, and the first save moves it into rows and deletes the
     /// old row; a damaged old row is reported, as before.
     @Test func aSchemaV2SnapshotRowIsMigrated() throws {

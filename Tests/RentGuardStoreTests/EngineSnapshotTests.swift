@@ -155,7 +155,7 @@ import Testing
         #expect(back.now == snap.now)
         #expect(try Store.encodeEngineSnapshot(back) == (try Store.encodeEngineSnapshot(snap)))
         // A bad snapshot row of schema v2 (read until the first save replaces it); bad rows
-        // of schema v3 are in EngineSnapshotRowsTests.
+        // of schema v4 are in EngineSnapshotRowsTests.
         for bad in ["rentguard-engine-snapshot 999\n{}", "rentguard-engine-snapshot 1\n{not json", "garbage", "rentguard-engine-snapshot 1\n{\"version\":1}"] {
             let g = try StoreFixture()
             try g.store.setValue(bad, forKey: "engine.snapshot", at: 2)

@@ -191,7 +191,7 @@ extension OccupancyEstimator {
         }
         if let d = s.defect { return discard(d) }
         if s.zone != clock.zone.name { return discard("snapshot in local time of '\(s.zone)', the gateway's zone is '\(clock.zone.name)'") }
-        if Int64(s.periodSeconds) * 1000 != clock.periodMs { return discard("snapshot of \(s.periodSeconds) s periods, estimating \(clock.periodMs / 1000) s periods") }
+        if Int64(s.periodSeconds).multipliedReportingOverflow(by: 1000) != (clock.periodMs, false) { return discard("snapshot of \(s.periodSeconds) s periods, estimating \(clock.periodMs / 1000) s periods") }
 
         nextPeriod = s.nextPeriod
         let idOfMeter = meterIDs()

@@ -40,8 +40,9 @@ public struct ShellyGen1Profile: DeviceProfile {
             }
             guard t.hasPrefix(base + "/") else { throw unknownTopic(t) }
             let levels = t.dropFirst(base.count + 1).split(separator: "/", omittingEmptySubsequences: false)
-            guard levels.count >= 2, let i = Int(levels[1]), i >= 0 else { throw unknownTopic(t) }
-            let port = i + 1
+            guard levels.count >= 2, let parsed = Int(levels[1]) else { throw unknownTopic(t) }
+            let i = try ChannelIndex.checked(parsed, device: device, asPort: device.kind == .charger, source: String(t.dropFirst(base.count + 1)))
+            let port = ChannelIndex.port(of: i)
             let isCharger = device.kind == .charger
             guard isCharger || i == channel else { return [] }  // another channel of a multi-channel device
             func number() throws(Rejection) -> Double {

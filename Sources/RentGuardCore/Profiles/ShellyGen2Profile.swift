@@ -76,8 +76,9 @@ public struct ShellyGen2Profile: DeviceProfile {
 
     /// One component's status (`switch:0`, `em1:0`, `em1data:0`); others are ignored.
     private func read(component: String, _ s: [(String, JSONValue)], into b: inout ReadingBuilder, relayChange: Bool) throws(Rejection) {
-        guard let colon = component.firstIndex(of: ":"), let id = Int(component[component.index(after: colon)...]) else { return }
+        guard let colon = component.firstIndex(of: ":"), let parsed = Int(component[component.index(after: colon)...]) else { return }
         let type = component[..<colon]
+        let id = try ChannelIndex.checked(parsed, device: device, asPort: device.kind == .charger && type == "switch", source: component)
         func num(_ k: String) throws(Rejection) -> Double? {
             guard let v = s.first(where: { $0.0 == k })?.1 else { return nil }
             if case .null = v { return nil }
@@ -90,7 +91,7 @@ public struct ShellyGen2Profile: DeviceProfile {
         switch type {
         case "switch":
             if device.kind == .charger {
-                let port = id + 1
+                let port = ChannelIndex.port(of: id)
                 if relayChange, let on = s.first(where: { $0.0 == "output" })?.1.boolValue { b.event(on ? .relayOn : .relayOff, port: port) }
                 guard let w = try num("apower") else { return }
                 guard FieldLimits.portPowerW.contains(w) else {

@@ -15,6 +15,9 @@ public enum RejectReason: String, Sendable, Hashable, CaseIterable {
     case implausibleTimestamp = "implausible_timestamp"
     case unknownEvent = "unknown_event"
     case lateReading = "late_reading"
+    /// A message that stopped the daemon twice while it was handled, set aside by the
+    /// daemon's poison-message guard (acknowledged unhandled, stored, a `gateway_fault`).
+    case poisonMessage = "poison_message"
 }
 
 /// A rejected message: the reason, a one-line human explanation, and the device when known.
@@ -35,7 +38,7 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
 extension Rejection {
     /// Text from the wire (a topic, an id, an event name) made safe for a one-line detail:
     /// at most `limit` characters, control characters and line separators shown as `\u{…}`.
-    static func printable(_ s: some StringProtocol, limit: Int) -> String {
+    public static func printable(_ s: some StringProtocol, limit: Int) -> String {
         var out = ""
         for (n, c) in s.enumerated() {
             if n == limit { out += "…"; break }

@@ -61,7 +61,8 @@ extension LedgerReport {
     /// Up to two decimals, no trailing zeros.
     static func number(_ d: Double) -> String {
         let r = (d * 100).rounded() / 100
-        if r == r.rounded() { return String(Int64(r)) }
+        guard r.isFinite else { return r.isNaN ? "" : (r > 0 ? "inf" : "-inf") }
+        if r == r.rounded(), abs(r) < 1e15 { return String(Int64(r)) }
         var s = String(r)
         if let dot = s.firstIndex(of: "."), s.distance(from: dot, to: s.endIndex) > 3 { s = String(s[..<s.index(dot, offsetBy: 3)]) }
         return s

@@ -173,7 +173,7 @@ extension LedgerReport {
 
     static func alarmEntry(_ a: Alarm, _ transitions: [Store.TransitionRow], periodStart: Int64, periodEnd: Int64) -> AlarmEntry {
         let ack = a.evidence["acknowledgement"]
-        let ackAt = transitions.first { $0.state == .acknowledged }?.at ?? ack?["at"]?.doubleValue.map { Int64($0) }
+        let ackAt = transitions.first { $0.state == .acknowledged }?.at ?? ack?["at"]?.doubleValue.flatMap { Int64(exactly: $0.rounded()) }
         let clearedAt = transitions.first { $0.state == .cleared }?.at ?? (a.state == .cleared ? a.updatedAt : nil)
         let escalatedAt = transitions.first { $0.state == .escalated }?.at
         // The state at the period's end: the last transition before it (the raise counts as one).

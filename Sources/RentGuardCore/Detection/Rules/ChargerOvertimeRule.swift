@@ -51,7 +51,7 @@ public struct ChargerOvertimeRule: DetectionRule {
         let slot = slot.flatMap { subset.index(ofSlot: $0) }
         guard alarm.key.type == .chargerOvertime, let slot, let port = alarm.key.port else { return }
         ports[slot, port].severity = alarm.severity
-        ports[slot, port].start = alarm.evidence["session_start"]?.doubleValue.map { Int64($0) } ?? alarm.startedAt
+        ports[slot, port].start = alarm.evidence["session_start"]?.doubleValue.flatMap { Int64(exactly: $0.rounded()) } ?? alarm.startedAt
     }
 
     public mutating func observe(_ reading: Reading, device: DeviceConfig, slot: Int, isLatest: Bool, into out: inout [Condition]) {
