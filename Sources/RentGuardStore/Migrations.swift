@@ -9,7 +9,7 @@ struct Migration: Sendable {
 /// The store's schema history, tracked with `PRAGMA user_version`. Append new versions at
 /// the end; never edit a released one.
 enum Migrations {
-    static let all: [Migration] = [v1, v2, v3]
+    static let all: [Migration] = [v1, v2, v3, v4]
 
     /// The highest schema version this build understands.
     static var latestVersion: Int { all.last?.version ?? 0 }

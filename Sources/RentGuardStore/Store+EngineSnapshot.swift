@@ -2,7 +2,7 @@ import Foundation
 import RentGuardCore
 
 /// The detection core's learned state (`EngineSnapshot`) in the `engine_state` table (schema
-/// v3), one row per part that changes on its own, so that the five-minutely snapshot rewrites
+/// v4), one row per part that changes on its own, so that the five-minutely snapshot rewrites
 /// only what changed since the last one (docs/footprint.md §4):
 ///
 /// | part | key | value (JSON) |
