@@ -38,7 +38,8 @@ scratch=.build-fuzz
 if [[ $build == 1 ]]; then
     start=$(date +%s)
     swift build -c "$configuration" --scratch-path "$scratch" --product rentguard-fuzz \
-        --sanitize=fuzzer --sanitize=address -Xswiftc -DRENTGUARD_FUZZ
+        --sanitize=fuzzer --sanitize=address -Xswiftc -DRENTGUARD_FUZZ \
+        -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
     echo "fuzz.sh: build ($configuration) took $(( $(date +%s) - start )) s"
 fi
 binary="$scratch/$configuration/rentguard-fuzz"
@@ -73,6 +74,12 @@ for t in "${targets[@]}"; do
     cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -1 | cut -d' ' -f2)
     corpus=$(find "$work" -type f | wc -l)
     line="$t: ${runs:-?} executions (${rate:-?}/s), coverage ${cov:-?} edges, working corpus $corpus inputs"
+    # Swift 6.3's -sanitize=fuzzer alone leaves Swift code of a debug build without coverage
+    # counters (hence -sanitize-coverage above): a run that finds no coverage is a failure.
+    if grep -q 'Is the code instrumented for coverage' "$log"; then
+        line="$line: NO COVERAGE (the build is not instrumented)"
+        status=1
+    fi
     if [[ $rc != 0 ]]; then
         line="$line: FAILED (exit $rc), input in $artifacts/"
         (grep -E 'Fatal error|Precondition failed|ERROR|SUMMARY' "$log" || true) | head -5 >&2
