@@ -151,7 +151,15 @@ let package = Package(
         // The daemon's idle memory and flash wear, on the real binary and a real broker. Prints figures.
         .executableTarget(
             name: "rentguard-footprint-bench",
-            dependencies: ["RentGuardTesting", "RentGuardMQTT", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RentGuardTesting", "RentGuardMQTT", "RentGuardCore", "RentGuardStore", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // libFuzzer targets over the decoders of untrusted input (scripts/fuzz.sh, docs/fuzzing.md).
+        // Built for fuzzing only with -DRENTGUARD_FUZZ and the sanitizers; the normal build
+        // gives a replay tool (`rentguard-fuzz <target> <file>...`).
+        .executableTarget(
+            name: "rentguard-fuzz",
+            dependencies: ["RentGuardCore", "RentGuardCentre", "RentGuardConfig"]
         ),
 
         // A power cut (kill -9) of the building broker and the daemon: messages the broker

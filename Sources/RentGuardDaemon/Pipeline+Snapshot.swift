@@ -55,7 +55,8 @@ extension Pipeline {
         ])
     }
 
-    /// Writes the rules' state (every `snapshotIntervalMs`) and the occupancy estimator's,
+    /// Writes the rules' state (every `snapshotIntervalMs`; the store rewrites only the rows,
+    /// per device and rule, that changed since the last save) and the occupancy estimator's,
     /// in its own row, only when it closed a day since it was last written, or at shutdown
     /// (`final`): its windows change once a day and it is most of the snapshot's bytes, so
     /// rewriting it every five minutes would be most of the gateway's flash writes

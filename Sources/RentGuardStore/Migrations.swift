@@ -9,7 +9,7 @@ struct Migration: Sendable {
 /// The store's schema history, tracked with `PRAGMA user_version`. Append new versions at
 /// the end; never edit a released one.
 enum Migrations {
-    static let all: [Migration] = [v1, v2, v3]
+    static let all: [Migration] = [v1, v2, v3, v4]
 
     /// The highest schema version this build understands.
     static var latestVersion: Int { all.last?.version ?? 0 }
@@ -182,6 +182,23 @@ enum Migrations {
             -- One fire, one incident (issue 25): the incident each alarm belongs to.
             ALTER TABLE alarms ADD COLUMN incident_id TEXT;
             CREATE INDEX alarms_incident ON alarms(incident_id) WHERE incident_id IS NOT NULL;
+            """
+    )
+
+    /// The engine snapshot as rows (issue 27 item 6): one per part that changes on its own
+    /// (the engine's event time and alarm lifecycle; per device its fingerprint, its last seen
+    /// time and each rule's state), so that the five-minutely save rewrites only the rows that
+    /// changed (`Store+EngineSnapshot.swift`). The rows sort by part, so the often-changing
+    /// ones share pages. A v2 or v3 snapshot stays in its `kv` row until the first save moves it.
+    static let v4 = Migration(
+        version: 4,
+        sql: """
+            CREATE TABLE engine_state (
+                part  TEXT NOT NULL,
+                key   TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (part, key)
+            ) WITHOUT ROWID;
             """
     )
 }

@@ -8,9 +8,12 @@
 //      device state and aggregates), from /proc/<pid>/io, extrapolated to an hour.
 // It runs the rentguardd next to this binary: build both with -c release (and
 // --static-swift-stdlib for the packaged figures).
+//   3. with --engine-snapshot, only the bytes the detection state's 5-minutely snapshot writes,
+//      in-process on a real SQLite file (`EngineSnapshotWear`), at 2,000 devices by default.
 // Usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5]
 //            [--idle-seconds 30] [--flush-interval 60] [--env NAME=VALUE]...
 // (--flush-interval sets storage.flush_interval_s of the 10,000-device building.)
+//        rentguard-footprint-bench --engine-snapshot [--devices 2000] [--warmup-hours 6] [--hours 2]
 // (--env sets a variable in the daemon's environment, e.g. GLIBC_TUNABLES=glibc.malloc.arena_max=2.)
 import Foundation
 import Logging
@@ -20,6 +23,12 @@ import RentGuardTesting
 func arg(_ name: String, _ d: Int) -> Int { BenchArguments.int(name, d) }
 if CommandLine.arguments.contains("--help") {
     print("usage: rentguard-footprint-bench [--devices 10000] [--rate 1000] [--seconds 180] [--settle 5] [--idle-seconds 30] [--flush-interval 60] [--env NAME=VALUE]...")
+    print("       rentguard-footprint-bench --engine-snapshot [--devices 2000] [--warmup-hours 6] [--hours 2]")
+    print("         (the bytes the detection state's snapshot writes every 5 minutes, in-process on a real SQLite file)")
+    exit(0)
+}
+if CommandLine.arguments.contains("--engine-snapshot") {
+    try EngineSnapshotWear.run()
     exit(0)
 }
 let deviceCount = arg("--devices", 10_000)

@@ -44,14 +44,15 @@ struct OccupancySnapshotRowTests {
         quarterHour()
         let first = try #require(try store.value(forKey: "engine.occupancy"), "written with the first snapshot")
         #expect(first.hasPrefix("rentguard-occupancy-snapshot 1\n"))
-        #expect(try store.value(forKey: "engine.snapshot")?.contains("\"occupancy\":{") == false)
+        #expect(try store.engineStateRows().contains { $0.part == "engine" })
+        #expect(try !store.engineStateRows().contains { $0.part == "occupancy" })
         // A marker shows whether the row is rewritten.
         try store.setValue("marker", forKey: "engine.occupancy", at: clock.nowMs())
         var rulesRows: Set<String> = []
         var rewrittenAfter: Int? = nil
         for q in 1...(4 * 48) {
             quarterHour()
-            if let r = try store.value(forKey: "engine.snapshot") { rulesRows.insert(r) }
+            if let r = try store.engineStateRows().first(where: { $0.part == "engine" }) { rulesRows.insert(r.value) }
             if try store.value(forKey: "engine.occupancy") != "marker" {
                 rewrittenAfter = q
                 break

@@ -154,9 +154,12 @@ import Testing
         guard case let .loaded(back) = f.store.loadEngineSnapshot() else { Issue.record("not loaded"); return }
         #expect(back.now == snap.now)
         #expect(try Store.encodeEngineSnapshot(back) == (try Store.encodeEngineSnapshot(snap)))
+        // A bad snapshot row of schema v2 (read until the first save replaces it); bad rows
+        // of schema v4 are in EngineSnapshotRowsTests.
         for bad in ["rentguard-engine-snapshot 999\n{}", "rentguard-engine-snapshot 1\n{not json", "garbage", "rentguard-engine-snapshot 1\n{\"version\":1}"] {
-            try f.store.setValue(bad, forKey: "engine.snapshot", at: 2)
-            guard case let .unreadable(reason) = f.store.loadEngineSnapshot() else { Issue.record("'\(bad)' was accepted"); continue }
+            let g = try StoreFixture()
+            try g.store.setValue(bad, forKey: "engine.snapshot", at: 2)
+            guard case let .unreadable(reason) = g.store.loadEngineSnapshot() else { Issue.record("'\(bad)' was accepted"); continue }
             #expect(!reason.isEmpty)
         }
         // Another building's snapshot is not restored.

@@ -15,7 +15,7 @@ struct MigrationTests {
         let tables = try store.withConnection { db in
             try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.string(0) }
         }
-        for table in ["alarm_transitions", "alarms", "devices", "kv", "occupancy_history", "outbox", "quarantined_messages", "reading_aggregates", "reports"] {
+        for table in ["alarm_transitions", "alarms", "devices", "kv", "occupancy_history", "engine_state", "outbox", "quarantined_messages", "reading_aggregates", "reports"] {
             #expect(tables.contains(table), "missing table \(table)")
         }
         let indexes = try store.withConnection { db in
@@ -24,7 +24,7 @@ struct MigrationTests {
         #expect(Set(indexes).isSuperset(of: ["alarms_active", "outbox_due", "outbox_order", "outbox_evict"]))
         let version = try store.withConnection { try Migrations.userVersion($0) }
         #expect(version == Store.schemaVersion)
-        #expect(Store.schemaVersion == 3)
+        #expect(Store.schemaVersion == 4)
     }
 
     @Test func connectionPragmas() throws {
