@@ -28,7 +28,13 @@ import Testing
                         key_file: \(secrets.file("wecom-key"))
                         endpoint: \(wecom.baseURL)/cgi-bin/webhook/send
                 """,
-            unitLandlord: "wang")
+            unitLandlord: "wang",
+            devicesExtra: """
+                  - {id: SD-3, kind: smoke_detector, unit: "102", location: "102 bedroom", zone: bedroom}
+                """,
+            unitsExtra: """
+                  - {id: "102", floor: 1, area_m2: 30, registered_occupants: 1, landlord: wang}
+                """)
         defer { Task { await f.shutdown(); await wecom.stop() } }
         try await f.startDaemon()
 
@@ -60,11 +66,12 @@ import Testing
         }
         #expect(rows.count == 1 && rows[0].state == .delivered && rows[0].attempts == 1, "one row, delivered on its second attempt: \(rows)")
 
-        // 2. The service keeps saying "too fast" while the second detector alarms; the
-        // daemon is killed with the message owed, restarted, and then delivers it.
+        // 2. The service keeps saying "too fast" while a detector of the landlord's other
+        // flat alarms (another incident: its first message goes at once); the daemon is
+        // killed with the message owed, restarted, and then delivers it.
         wecom.set(.answer(200, Self.tooFast))
         let before = wecom.requests.count
-        try await f.smoke("SD-2", alarm: true)
+        try await f.smoke("SD-3", alarm: true)
         await wecom.waitFor(timeout: .seconds(20)) { $0.count > before }
         let d = try #require(f.daemon)
         d.signal(SIGKILL)
@@ -72,11 +79,13 @@ import Testing
         let owed = try f.openStore()
         let pending = try owed.outbox(destination: "landlord:wang:0", states: [.pending], limit: 10)
         owed.close()
-        // SD-2's smoke alarm (and what a second detector in the unit confirms) is owed.
-        #expect(pending.contains { $0.payload.contains(#""device":"SD-2""#) }, "the second alarm's message is owed at the kill: \(pending.map(\.payload))")
+        // SD-3's smoke alarm is owed.
+        #expect(pending.contains { $0.payload.contains(#""device":"SD-3""#) }, "the second alarm's message is owed at the kill: \(pending.map(\.payload))")
         wecom.set(.answer(200, Self.ok))
         try await f.startDaemon()
-        let owedIDs = Set(pending.map(\.rowID))
+        // The incidents' first messages (an incident's update is held to its minute: not waited for here).
+        let owedIDs = Set(pending.filter { !$0.payload.contains(#""incident_update":true"#) }.map(\.rowID))
+        #expect(!owedIDs.isEmpty)
         let delivered = try await HardeningTests.waitUntil(timeout: .seconds(20)) {
             let s = try f.openStore()
             defer { s.close() }
