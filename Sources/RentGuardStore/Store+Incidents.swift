@@ -26,22 +26,7 @@ extension Store {
                 "SELECT \(Store.alarmColumns) FROM alarms WHERE \(Store.incidentKey) IN (\(subquery)) ORDER BY started_at, alarm_id",
                 values, Store.alarm)
             guard !alarms.isEmpty else { return [] }
-            var byID: [String: [TransitionRow]] = [:]
-            let rows = try db.query(
-                """
-                SELECT t.alarm_id, t.sequence, t.state, t.severity, t.at FROM alarm_transitions t
-                JOIN alarms a ON a.alarm_id = t.alarm_id
-                WHERE COALESCE(a.incident_id, 'inc:' || a.alarm_id) IN (\(subquery))
-                ORDER BY t.alarm_id, t.sequence
-                """, values
-            ) { row -> (String, TransitionRow?) in
-                guard let state = AlarmState(rawValue: row.string(2)), let severity = Severity(rawValue: row.string(3)) else {
-                    return (row.string(0), nil)
-                }
-                return (row.string(0), TransitionRow(sequence: row.int(1), state: state, severity: severity, at: row.int64(4)))
-            }
-            for (id, t) in rows { if let t { byID[id, default: []].append(t) } }
-            return alarms.map { ($0, byID[$0.id] ?? []) }
+            return try Store.withTransitions(alarms, db: db, joinedWhere: "COALESCE(a.incident_id, 'inc:' || a.alarm_id) IN (\(subquery))", values)
         }
     }
 }

@@ -29,24 +29,33 @@ extension Store {
                 ORDER BY started_at ASC, alarm_id ASC
                 """,
                 [end, start], Store.alarm)
-            var byID: [String: [TransitionRow]] = [:]
-            let rows = try db.query(
-                """
-                SELECT t.alarm_id, t.sequence, t.state, t.severity, t.at FROM alarm_transitions t
-                JOIN alarms a ON a.alarm_id = t.alarm_id
-                WHERE a.started_at < ? AND (a.active = 1 OR a.updated_at >= ?)
-                ORDER BY t.alarm_id, t.sequence
-                """,
-                [end, start]
-            ) { row -> (String, TransitionRow?) in
-                guard let state = AlarmState(rawValue: row.string(2)), let severity = Severity(rawValue: row.string(3)) else {
-                    return (row.string(0), nil)
-                }
-                return (row.string(0), TransitionRow(sequence: row.int(1), state: state, severity: severity, at: row.int64(4)))
-            }
-            for (id, t) in rows { if let t { byID[id, default: []].append(t) } }
-            return alarms.map { ($0, byID[$0.id] ?? []) }
+            return try Store.withTransitions(alarms, db: db, joinedWhere: "a.started_at < ? AND (a.active = 1 OR a.updated_at >= ?)", [end, start])
         }
+    }
+
+    /// `alarms` with their transitions, read in one query over the alarms that `condition`
+    /// (on `alarm_transitions t JOIN alarms a`) selects; a row with an unknown state or
+    /// severity is left out.
+    static func withTransitions(
+        _ alarms: [Alarm], db: SQLiteConnection, joinedWhere condition: String, _ values: [any SQLiteBindable]
+    ) throws -> [(alarm: Alarm, transitions: [TransitionRow])] {
+        var byID: [String: [TransitionRow]] = [:]
+        let rows = try db.query(
+            """
+            SELECT t.alarm_id, t.sequence, t.state, t.severity, t.at FROM alarm_transitions t
+            JOIN alarms a ON a.alarm_id = t.alarm_id
+            WHERE \(condition)
+            ORDER BY t.alarm_id, t.sequence
+            """,
+            values
+        ) { row -> (String, TransitionRow?) in
+            guard let state = AlarmState(rawValue: row.string(2)), let severity = Severity(rawValue: row.string(3)) else {
+                return (row.string(0), nil)
+            }
+            return (row.string(0), TransitionRow(sequence: row.int(1), state: state, severity: severity, at: row.int64(4)))
+        }
+        for (id, t) in rows { if let t { byID[id, default: []].append(t) } }
+        return alarms.map { ($0, byID[$0.id] ?? []) }
     }
 
     /// One unit's occupancy estimate for one closed period, as kept for the ledger.
