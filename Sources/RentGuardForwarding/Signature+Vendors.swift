@@ -14,14 +14,7 @@ extension Signature {
     }
 
     public static func hmacSHA1(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 20)
-        var length: UInt32 = 20
-        key.withUnsafeBufferPointer { k in
-            message.withUnsafeBufferPointer { m in
-                _ = HMAC(EVP_sha1(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
-            }
-        }
-        return Array(out.prefix(Int(length)))
+        hmac(EVP_sha1(), key: key, message: message)
     }
 
     public static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }

@@ -4,11 +4,16 @@ import CCrypto
 /// exact body bytes with the gateway's shared secret, as `sha256=<lowercase hex>`.
 public enum Signature {
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
+        hmac(EVP_sha256(), key: key, message: message)
+    }
+
+    /// OpenSSL's one-shot HMAC with `digest` (at most 64 bytes out: SHA-512's size).
+    static func hmac(_ digest: OpaquePointer?, key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        var length: UInt32 = 64
         key.withUnsafeBufferPointer { k in
             message.withUnsafeBufferPointer { m in
-                _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
+                _ = HMAC(digest, k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
             }
         }
         return Array(out.prefix(Int(length)))

@@ -204,35 +204,34 @@ var roundLines: [String] = []
 for round in 0..<rounds {
     let first = round * burst
     let pub = try await connect(building.port, "cut-pub-\(round)")
-    let killer = Task {
-        try? await Task.sleep(for: .milliseconds(Int64(killAfterMs)))
-        // Together: the broker and the daemon lose power at the same instant.
-        daemon.signal(SIGKILL)
-        building.kill()
-    }
-    // Once both are dead, nothing more can be acknowledged: stop waiting (libmosquitto would
-    // keep the messages in flight for a reconnect).
-    let stopper = Task {
-        _ = await killer.value
-        await pub.shutdown()
-    }
     var acked: [String] = []
-    var k = 0
-    while k < burst {
-        let n = min(100, burst - k)
-        let batch = (0..<n).map { j in
-            (topic: "rg/cut/SD-\(first + k + j)/telemetry",
-             payload: Array(#"{"smoke_obscuration_pct_per_m": 0.2, "temperature_c": 22, "alarm": true}"#.utf8))
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask { [daemon] in
+            try? await Task.sleep(for: .milliseconds(Int64(killAfterMs)))
+            // Together: the broker and the daemon lose power at the same instant.
+            daemon.signal(SIGKILL)
+            building.kill()
+            // Once both are dead, nothing more can be acknowledged: stop waiting (libmosquitto
+            // would keep the messages in flight for a reconnect).
+            await pub.shutdown()
         }
-        let results = await pub.publishBatch(batch, qos: 1, timeout: .seconds(3))
-        var failed = false
-        for (j, r) in results.enumerated() {
-            if case .success = r { acked.append("SD-\(first + k + j)") } else { failed = true }
+        var k = 0
+        while k < burst {
+            let n = min(100, burst - k)
+            let batch = (0..<n).map { j in
+                (topic: "rg/cut/SD-\(first + k + j)/telemetry",
+                 payload: Array(#"{"smoke_obscuration_pct_per_m": 0.2, "temperature_c": 22, "alarm": true}"#.utf8))
+            }
+            let results = await pub.publishBatch(batch, qos: 1, timeout: .seconds(3))
+            var failed = false
+            for (j, r) in results.enumerated() {
+                if case .success = r { acked.append("SD-\(first + k + j)") } else { failed = true }
+            }
+            k += n
+            if failed { break }
         }
-        k += n
-        if failed { break }
+        await group.waitForAll()
     }
-    _ = await stopper.value
     await daemon.waitForExit()
     try building.start()
     daemon = try await startDaemon()

@@ -126,7 +126,7 @@ struct IdleConnectionTests {
                         flags.reopened.add(1, ordering: .relaxed)
                     }
                 }
-                usleep(1000)
+                usleep(1000)  // the flood's pace (a reopen loop), not a wait for a condition
             }
             for fd in fds { close(fd) }
         }
